@@ -124,7 +124,35 @@ export class SimulatedPool {
 		return '';
 	}
 
+	/** What `session.get_record` shows: XAPI lists permissions as lower-cased method names. */
+	sessionRecord(session: SimSession): Record<string, unknown> {
+		const permissions = [...this.methods.entries()]
+			.filter(([, m]) => roleAtLeast(session.role, m.minRole))
+			.map(([name]) => name.toLowerCase());
+		return {
+			uuid: session.ref.replace('OpaqueRef:', ''),
+			this_host: Object.entries(this.snapshot.host).find(([, h]) => h.address === session.hostAddress)?.[0] ?? 'OpaqueRef:NULL',
+			this_user: 'OpaqueRef:NULL',
+			pool: false,
+			is_local_superuser: session.user === 'root',
+			subject: 'OpaqueRef:NULL',
+			auth_user_name: session.user,
+			rbac_permissions: permissions,
+			originator: '',
+			other_config: {}
+		};
+	}
+
 	#registerReaders(): void {
+		this.methods.set('session.get_record', {
+			arity: 1,
+			minRole: 'read-only',
+			run: (ctx, [ref]) => {
+				// A session may read its own record only; others' refs are not handles it owns.
+				if (ref !== ctx.session.ref) throw new XapiError(XapiCode.HANDLE_INVALID, ['session', String(ref)]);
+				return this.sessionRecord(ctx.session);
+			}
+		});
 		for (const cls of XAPI_CLASSES) {
 			this.methods.set(`${cls}.get_all_records`, {
 				arity: 0,
