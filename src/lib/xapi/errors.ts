@@ -29,14 +29,38 @@ export class XapiError extends Error {
 	}
 }
 
+/** Socket errors raised before a request left this machine: retrying it cannot run it twice. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+function causeCode(cause: unknown): string | undefined {
+	for (let current = cause, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+		const code = (current as { code?: unknown }).code;
+		if (typeof code === 'string') return code;
+	}
+	return undefined;
+}
+
 /** The pool could not be reached at all (refused, reset, timed out): not an answer from XAPI. */
 export class XapiConnectionError extends Error {
 	readonly url: string;
+	/** The socket error code (ECONNREFUSED, ECONNRESET...) when the runtime gave one. */
+	readonly code: string | undefined;
 	constructor(url: string, cause: unknown) {
-		super(`cannot reach ${url}: ${cause instanceof Error ? cause.message : String(cause)}`);
+		const code = causeCode(cause);
+		const reason = cause instanceof Error ? cause.message : String(cause);
+		super(`cannot reach ${url}: ${reason}${code && !reason.includes(code) ? ` (${code})` : ''}`);
 		this.name = 'XapiConnectionError';
 		this.url = url;
+		this.code = code;
 		this.cause = cause;
+	}
+
+	/**
+	 * True when the request certainly never reached XAPI (connection refused, no route), so
+	 * sending it again elsewhere cannot apply a change twice. A reset or a timeout is ambiguous.
+	 */
+	get notDelivered(): boolean {
+		return this.code !== undefined && NOT_SENT_CODES.has(this.code);
 	}
 }
 
@@ -45,6 +69,30 @@ export class UnsupportedTransportError extends Error {
 	constructor(message: string) {
 		super(message);
 		this.name = 'UnsupportedTransportError';
+	}
+}
+
+/**
+ * XAPI echoes a stale session ref in `SESSION_INVALID` (and handle errors): swap it for a
+ * placeholder so the ref never reaches a log line or the browser.
+ */
+export function redactSession(error: XapiError, session: string): XapiError {
+	if (!error.params.includes(session)) return error;
+	const redacted = new XapiError(
+		error.code,
+		error.params.map((p) => (p === session ? '(session)' : p)),
+		{ call: error.call, url: error.url }
+	);
+	redacted.task = error.task;
+	redacted.stack = error.stack?.replaceAll(session, '(session)');
+	return redacted;
+}
+
+/** XAPI answered, but not in the shape the call promises (a bug or an unknown version). */
+export class XapiResponseError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'XapiResponseError';
 	}
 }
 

@@ -1,10 +1,16 @@
 import { UnsupportedTransportError, XapiConnectionError, XapiError } from './errors';
 
+/** Per-call settings a transport honours when it can. */
+export interface TransportCallOptions {
+	/** Aborting rejects the call with the signal's reason, never with `XapiConnectionError`. */
+	signal?: AbortSignal;
+}
+
 /**
  * A transport is just a function: one XAPI call, raw arguments in, raw result out. It throws
  * `XapiError` when XAPI answered with a failure, `XapiConnectionError` when nobody answered.
  */
-export type Transport = (method: string, params: readonly unknown[]) => Promise<unknown>;
+export type Transport = (method: string, params: readonly unknown[], options?: TransportCallOptions) => Promise<unknown>;
 
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<Response>;
 
@@ -20,14 +26,20 @@ export function jsonRpcTransport(baseUrl: string, options: JsonRpcOptions = {}):
 	const doFetch: FetchLike = options.fetch ?? ((u, init) => fetch(u, init));
 	let nextId = 1;
 
-	return async (method, params) => {
+	return async (method, params, callOptions = {}) => {
 		const id = nextId++;
 		const body = JSON.stringify({ jsonrpc: '2.0', method, params, id });
-		const signal = options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined;
+		const caller = callOptions.signal;
+		caller?.throwIfAborted();
+		const timeoutMs = callTimeoutMs(method, params, options.timeoutMs);
+		const signals = [caller, timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs)].filter((s) => s !== undefined);
+		const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
 		let response: Response;
 		try {
 			response = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal });
 		} catch (cause) {
+			// The caller giving up is not the pool failing to answer: it must not trigger failover.
+			if (caller?.aborted) throw caller.reason;
 			throw new XapiConnectionError(url, cause);
 		}
 		if (!response.ok) {
@@ -41,10 +53,24 @@ export function jsonRpcTransport(baseUrl: string, options: JsonRpcOptions = {}):
 		try {
 			payload = await response.json();
 		} catch (cause) {
+			if (caller?.aborted) throw caller.reason;
 			throw new XapiConnectionError(url, cause);
 		}
 		return unwrapJsonRpc(payload, method);
 	};
+}
+
+/**
+ * `event.from` long-polls for as many seconds as its last argument asks: the call only counts as
+ * unanswered once that wait plus the usual allowance has passed.
+ */
+export function callTimeoutMs(method: string, params: readonly unknown[], baseMs: number | undefined): number | undefined {
+	if (baseMs === undefined || baseMs <= 0) return undefined;
+	if (method === 'event.from') {
+		const waitS = Number(params[3]);
+		if (Number.isFinite(waitS) && waitS > 0) return baseMs + waitS * 1000;
+	}
+	return baseMs;
 }
 
 /** Reads a v1 or v2 JSON-RPC response the way XAPI writes them. */
