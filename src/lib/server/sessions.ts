@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { XapiClient } from '$lib/xapi/client';
+import type { PoolTarget } from './config';
+import { log } from './log';
+import { canConfigureHa, roleFromPool, type HavenRole } from './roles';
+
+export const SESSION_COOKIE = 'haven_session';
+
+/** Expiry rules: idle and absolute, so a forgotten tab does not hold a pool session forever. */
+export const SESSION_IDLE_MS = Number(process.env['HAVEN_SESSION_IDLE_MS'] ?? 30 * 60_000);
+export const SESSION_ABSOLUTE_MS = Number(process.env['HAVEN_SESSION_ABSOLUTE_MS'] ?? 12 * 3600_000);
+
+/** What pages and endpoints may know of a session: no XAPI ref, no password. */
+export interface SessionView {
+	id: string;
+	user: string;
+	role: HavenRole;
+	canConfigure: boolean;
+	poolId: string;
+	poolName: string;
+	poolAddress: string;
+	createdAt: number;
+}
+
+interface HavenSession extends SessionView {
+	client: XapiClient;
+	lastSeenAt: number;
+}
+
+const sessions = new Map<string, HavenSession>();
+
+function toView(s: HavenSession): SessionView {
+	return {
+		id: s.id,
+		user: s.user,
+		role: s.role,
+		canConfigure: s.canConfigure,
+		poolId: s.poolId,
+		poolName: s.poolName,
+		poolAddress: s.poolAddress,
+		createdAt: s.createdAt
+	};
+}
+
+/**
+ * Logs in to the pool and opens a Haven session. XAPI's own refusal (an `XapiError`) is passed
+ * up unchanged so the form can show it.
+ */
+export async function openSession(pool: PoolTarget, user: string, password: string): Promise<SessionView> {
+	const client = new XapiClient({ address: pool.address, originator: 'haven' });
+	await client.login(user, password);
+	let role: HavenRole;
+	try {
+		role = await roleFromPool(client);
+	} catch (e) {
+		await client.logout().catch(() => undefined);
+		throw e;
+	}
+	const now = Date.now();
+	const session: HavenSession = {
+		id: randomBytes(32).toString('base64url'),
+		user,
+		role,
+		canConfigure: canConfigureHa(role),
+		poolId: pool.id,
+		poolName: pool.name,
+		poolAddress: pool.address,
+		createdAt: now,
+		lastSeenAt: now,
+		client
+	};
+	sessions.set(session.id, session);
+	log.info({ user, pool: pool.id, role }, 'session opened');
+	return toView(session);
+}
+
+function expired(s: HavenSession, now: number): boolean {
+	return now - s.lastSeenAt > SESSION_IDLE_MS || now - s.createdAt > SESSION_ABSOLUTE_MS;
+}
+
+/** The live session for a cookie value, touching its idle timer; expired ones are closed. */
+export function findSession(id: string | undefined): SessionView | null {
+	if (!id) return null;
+	const s = sessions.get(id);
+	if (!s) return null;
+	const now = Date.now();
+	if (expired(s, now)) {
+		void closeSession(id, 'expired');
+		return null;
+	}
+	s.lastSeenAt = now;
+	return toView(s);
+}
+
+/** The pool client behind a session: server-only, for loads and endpoints. */
+export function clientFor(view: SessionView): XapiClient {
+	const s = sessions.get(view.id);
+	if (!s) throw new Error('session is closed');
+	return s.client;
+}
+
+/** Ends the Haven session and logs its XAPI session out on the pool. */
+export async function closeSession(id: string, reason: 'logout' | 'expired'): Promise<void> {
+	const s = sessions.get(id);
+	if (!s) return;
+	sessions.delete(id);
+	try {
+		await s.client.logout();
+		log.info({ user: s.user, pool: s.poolId, reason }, 'session closed');
+	} catch (e) {
+		// The pool may already have dropped it (restart, failover): the Haven session is gone anyway.
+		log.warn({ user: s.user, pool: s.poolId, reason, err: e instanceof Error ? e.message : String(e) }, 'XAPI logout failed');
+	}
+}
+
+/** Closes every expired session; run periodically so abandoned sessions are logged out. */
+export async function sweepExpiredSessions(now = Date.now()): Promise<number> {
+	const stale = [...sessions.values()].filter((s) => expired(s, now));
+	await Promise.all(stale.map((s) => closeSession(s.id, 'expired')));
+	return stale.length;
+}
+
+export function openSessionCount(): number {
+	return sessions.size;
+}

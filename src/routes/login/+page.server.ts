@@ -1,0 +1,61 @@
+import { fail, redirect } from '@sveltejs/kit';
+import * as v from 'valibot';
+import { pools } from '$lib/server/config';
+import { log } from '$lib/server/log';
+import { SESSION_ABSOLUTE_MS, SESSION_COOKIE, openSession } from '$lib/server/sessions';
+import { describeXapiError } from '$lib/xapi/describe';
+import { XapiConnectionError, XapiError } from '$lib/xapi/errors';
+import type { Actions, PageServerLoad } from './$types';
+
+const LoginForm = v.object({
+	pool: v.pipe(v.string('Pool address is required'), v.trim(), v.nonEmpty('Pool address is required'), v.maxLength(255, 'Pool address is too long')),
+	user: v.pipe(v.string('User name is required'), v.trim(), v.nonEmpty('User name is required'), v.maxLength(255, 'User name is too long')),
+	password: v.pipe(v.string('Password is required'), v.nonEmpty('Password is required'), v.maxLength(1024, 'Password is too long'))
+});
+
+export const load: PageServerLoad = ({ locals }) => {
+	if (locals.session) redirect(303, '/pool');
+	const configured = pools.list();
+	return {
+		pools: configured.map((p) => ({ name: p.name, address: p.address, embedded: p.embedded })),
+		defaultPool: configured[0]?.address ?? ''
+	};
+};
+
+export const actions: Actions = {
+	default: async ({ request, cookies, url }) => {
+		const form = await request.formData();
+		const raw = { pool: form.get('pool'), user: form.get('user'), password: form.get('password') };
+		const values = { pool: typeof raw.pool === 'string' ? raw.pool : '', user: typeof raw.user === 'string' ? raw.user : '' };
+		const parsed = v.safeParse(LoginForm, raw);
+		if (!parsed.success) {
+			return fail(400, { values, message: parsed.issues.map((i) => i.message).join('. '), code: 'INVALID_INPUT' });
+		}
+		const target = pools.find(parsed.output.pool);
+		if (!target) {
+			return fail(400, { values, message: `Haven is not configured to manage a pool at "${parsed.output.pool}".`, code: 'POOL_NOT_ALLOWED' });
+		}
+		let sessionId: string;
+		try {
+			const session = await openSession(target, parsed.output.user, parsed.output.password);
+			sessionId = session.id;
+		} catch (e) {
+			if (e instanceof XapiError) {
+				log.info({ user: parsed.output.user, pool: target.id, code: e.code }, 'login refused by pool');
+				return fail(e.code === 'SESSION_AUTHENTICATION_FAILED' ? 401 : 502, { values, message: describeXapiError(e.code, e.params), code: e.code });
+			}
+			if (e instanceof XapiConnectionError) {
+				return fail(502, { values, message: `Cannot reach the pool at ${target.address}.`, code: 'POOL_UNREACHABLE' });
+			}
+			throw e;
+		}
+		cookies.set(SESSION_COOKIE, sessionId, {
+			path: '/',
+			httpOnly: true,
+			sameSite: 'strict',
+			secure: url.protocol === 'https:',
+			maxAge: Math.floor(SESSION_ABSOLUTE_MS / 1000)
+		});
+		redirect(303, '/pool');
+	}
+};
