@@ -1,0 +1,188 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { XapiClient } from '../../../src/lib/xapi/client';
+import { XapiCode } from '../../../src/lib/xapi/codes';
+import { XapiError } from '../../../src/lib/xapi/errors';
+import { jsonRpcTransport } from '../../../src/lib/xapi/transport';
+import { startSimulatedPool, type RunningSimulatedPool } from '../../../src/lib/xapi/sim/index';
+
+const PASSWORD = 'client-test-secret';
+let sim: RunningSimulatedPool;
+
+beforeAll(async () => {
+	sim = await startSimulatedPool({ port: 0, password: PASSWORD, authFailureDelayMs: 10 });
+});
+afterAll(async () => {
+	await sim?.stop();
+});
+
+/** Ends a session the way the pool would forget it: session.logout over the wire, not via the client. */
+async function endSessionBehindClientsBack(session: string): Promise<void> {
+	await jsonRpcTransport(sim.url)('session.logout', [session]);
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+	try {
+		await promise;
+	} catch (e) {
+		return e;
+	}
+	throw new Error('expected a rejection');
+}
+
+describe('XapiClient login', () => {
+	it('logs in on the master and reads records', async () => {
+		const client = new XapiClient({ address: sim.address });
+		await client.login('root', PASSWORD);
+		expect(client.loggedIn).toBe(true);
+		expect(client.sessionRef).toMatch(/^OpaqueRef:/);
+		const pools = await client.getAllRecords('pool');
+		expect(Object.keys(pools)).toHaveLength(1);
+		await client.logout();
+	});
+
+	it('rejects a bad password with SESSION_AUTHENTICATION_FAILED and no session', async () => {
+		const client = new XapiClient({ address: sim.address });
+		const error = await rejection(client.login('root', 'wrong'));
+		expect(error).toBeInstanceOf(XapiError);
+		expect((error as XapiError).code).toBe(XapiCode.SESSION_AUTHENTICATION_FAILED);
+		expect((error as XapiError).call).toBe('session.login_with_password');
+		expect(JSON.stringify((error as XapiError).params)).not.toContain('wrong');
+		expect(client.loggedIn).toBe(false);
+	});
+
+	it('follows HOST_IS_SLAVE from a member to the master', async () => {
+		const member = sim.pool.hostAddresses[1];
+		expect(member).toBeDefined();
+		const changes: string[] = [];
+		const client = new XapiClient({ address: `${member}:${sim.port}`, onMasterChange: (url) => changes.push(url.host) });
+		await client.login('root', PASSWORD);
+		expect(client.baseUrl.host).toBe(new URL(sim.url).host);
+		expect(changes).toEqual([new URL(sim.url).host]);
+		await client.logout();
+	});
+
+	it('learns every member address after login', async () => {
+		const client = new XapiClient({ address: sim.address });
+		await client.login('root', PASSWORD);
+		expect(new Set(client.memberAddresses)).toEqual(new Set(sim.pool.hostAddresses));
+		await client.logout();
+	});
+
+	it('logs in through the credentials callback when called without arguments', async () => {
+		let asked = 0;
+		const client = new XapiClient({
+			address: sim.address,
+			credentials: () => {
+				asked++;
+				return { user: 'root', password: PASSWORD };
+			}
+		});
+		await client.login();
+		expect(asked).toBe(1);
+		expect(client.loggedIn).toBe(true);
+		await client.logout();
+	});
+
+	it('refuses login() without arguments when it has no credentials callback', async () => {
+		const client = new XapiClient({ address: sim.address });
+		await expect(client.login()).rejects.toThrow(/credentials/);
+	});
+});
+
+describe('XapiClient calls', () => {
+	it('reports an unknown method as MESSAGE_METHOD_UNKNOWN naming the call', async () => {
+		const client = new XapiClient({ address: sim.address });
+		await client.login('root', PASSWORD);
+		const error = await rejection(client.call('VM.no_such_method'));
+		expect(error).toBeInstanceOf(XapiError);
+		expect((error as XapiError).code).toBe(XapiCode.MESSAGE_METHOD_UNKNOWN);
+		expect((error as XapiError).call).toBe('VM.no_such_method');
+		expect((error as XapiError).url).toBe(new URL(sim.url).origin);
+		await client.logout();
+	});
+
+	it('logout invalidates the session on the pool', async () => {
+		const client = new XapiClient({ address: sim.address });
+		await client.login('root', PASSWORD);
+		const session = client.sessionRef as string;
+		await client.logout();
+		expect(client.loggedIn).toBe(false);
+		await expect(client.call('pool.get_all_records')).rejects.toMatchObject({ code: XapiCode.SESSION_INVALID });
+		// The pool itself no longer knows the ref, not just the client.
+		await expect(jsonRpcTransport(sim.url)('pool.get_all_records', [session])).rejects.toMatchObject({ code: XapiCode.SESSION_INVALID });
+		await client.logout(); // twice is fine
+	});
+
+	it('without a credentials callback, SESSION_INVALID reaches the caller, its session ref redacted', async () => {
+		const client = new XapiClient({ address: sim.address });
+		await client.login('root', PASSWORD);
+		const session = client.sessionRef as string;
+		await endSessionBehindClientsBack(session);
+		const error = await rejection(client.call('pool.get_all_records'));
+		expect(error).toMatchObject({ code: XapiCode.SESSION_INVALID });
+		expect(String((error as Error).message)).not.toContain(session);
+		expect((error as XapiError).params).not.toContain(session);
+	});
+
+	it('logs in again once on SESSION_INVALID and retries the call', async () => {
+		let asked = 0;
+		const client = new XapiClient({
+			address: sim.address,
+			credentials: () => {
+				asked++;
+				return { user: 'root', password: PASSWORD };
+			}
+		});
+		await client.login();
+		const first = client.sessionRef as string;
+		await endSessionBehindClientsBack(first);
+		const hosts = await client.getAllRecords('host');
+		expect(Object.keys(hosts).length).toBe(sim.pool.hostAddresses.length);
+		expect(client.sessionRef).not.toBe(first);
+		expect(asked).toBe(2);
+		await client.logout();
+	});
+
+	it('concurrent calls failing with SESSION_INVALID share one re-login', async () => {
+		let asked = 0;
+		const client = new XapiClient({
+			address: sim.address,
+			credentials: () => {
+				asked++;
+				return { user: 'root', password: PASSWORD };
+			}
+		});
+		await client.login();
+		await endSessionBehindClientsBack(client.sessionRef as string);
+		const results = await Promise.all([client.getAllRecords('host'), client.getAllRecords('VM'), client.getAllRecords('SR')]);
+		expect(results.every((r) => Object.keys(r).length > 0)).toBe(true);
+		expect(asked).toBe(2);
+		await client.logout();
+	});
+
+	it('a re-login refused by the pool surfaces SESSION_AUTHENTICATION_FAILED', async () => {
+		let password = PASSWORD;
+		const client = new XapiClient({ address: sim.address, credentials: () => ({ user: 'root', password }) });
+		await client.login();
+		await endSessionBehindClientsBack(client.sessionRef as string);
+		password = 'changed-meanwhile';
+		await expect(client.call('pool.get_all_records')).rejects.toMatchObject({ code: XapiCode.SESSION_AUTHENTICATION_FAILED });
+	});
+
+	it('an aborted call rejects with the abort reason and does not fail over', async () => {
+		let changes = 0;
+		const client = new XapiClient({
+			address: sim.address,
+			credentials: () => ({ user: 'root', password: PASSWORD }),
+			onMasterChange: () => changes++
+		});
+		await client.login();
+		const controller = new AbortController();
+		const reason = new Error('user went away');
+		const pending = client.callWith({ signal: controller.signal }, 'event.from', ['pool'], '', 5);
+		controller.abort(reason);
+		await expect(pending).rejects.toBe(reason);
+		expect(changes).toBe(0);
+		await client.logout();
+	});
+});
