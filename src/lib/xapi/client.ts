@@ -3,7 +3,7 @@ import { XapiCode } from './codes';
 import { XapiConnectionError, XapiError, isXapiError, redactSession } from './errors';
 import type { HostRecord, RecordsByClass, Ref, XapiClassName } from './records';
 import { waitForTask, type WaitForTaskOptions } from './tasks';
-import { jsonRpcTransport, type Transport } from './transport';
+import { autoTransport, type Transport } from './transport';
 
 export type TransportFactory = (baseUrl: URL) => Transport;
 
@@ -84,7 +84,7 @@ export class XapiClient {
 
 	constructor(options: XapiClientOptions) {
 		this.#base = poolBaseUrl(options.address);
-		this.#makeTransport = options.transport ?? ((url) => jsonRpcTransport(url.toString(), { timeoutMs: 60_000 }));
+		this.#makeTransport = options.transport ?? ((url) => autoTransport(url.toString(), { timeoutMs: 60_000 }));
 		this.#transport = this.#makeTransport(this.#base);
 		this.#originator = options.originator ?? 'haven';
 		this.#credentials = options.credentials;

@@ -196,6 +196,33 @@ export interface TaskRecord extends XapiRecordBase {
 	other_config: Record<string, string>;
 }
 
+/**
+ * Fields of the records above that XAPI declares int64: XML-RPC sends them as strings, and the
+ * XML-RPC transport turns them back into numbers by this list.
+ */
+export const INT64_FIELDS: ReadonlySet<string> = new Set([
+	'ha_host_failures_to_tolerate',
+	'ha_plan_exists_for',
+	'memory_overhead',
+	'memory_total',
+	'memory_free',
+	'memory_static_max',
+	'memory_static_min',
+	'memory_dynamic_max',
+	'memory_dynamic_min',
+	'memory_actual',
+	'VCPUs_max',
+	'VCPUs_number',
+	'order',
+	'start_delay',
+	'physical_size',
+	'physical_utilisation',
+	'virtual_allocation',
+	'virtual_size',
+	'MTU',
+	'priority'
+]);
+
 /** The XAPI classes Haven reads, by their XAPI class name (as `get_all_records` is called). */
 export interface RecordsByClass {
 	pool: PoolRecord;

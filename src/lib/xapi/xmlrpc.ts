@@ -1,7 +1,9 @@
 /**
- * The client's reading of XML-RPC values. XAPI stores a task's `result` as an XML-RPC
- * `<value>` whatever protocol the caller speaks, so even a JSON-RPC client needs this.
+ * XML-RPC as the client speaks it to XAPI: calls written, responses and values read. XAPI also
+ * stores a task's `result` as an XML-RPC `<value>` whatever protocol the caller speaks, so even
+ * a JSON-RPC client needs the reader. int64 travels as strings both ways (see INT64_FIELDS).
  */
+import { INT64_FIELDS } from './records';
 
 export class XmlRpcValueError extends Error {
 	constructor(message: string) {
@@ -152,4 +154,71 @@ export function parseXmlRpcValue(xml: string): unknown {
 	const value = readValue(c);
 	if (!c.atEnd()) throw new XmlRpcValueError('text after the value');
 	return value;
+}
+
+/** Reads a `<methodResponse>`: its single param, or a `<fault>` as `{ faultCode, faultString }`. */
+export function parseXmlRpcResponse(xml: string): { value: unknown } | { fault: unknown } {
+	const c = new Cursor(xml.replace(/^\s*<\?xml[^>]*\?>/, ''));
+	c.open('methodResponse');
+	let result: { value: unknown } | { fault: unknown };
+	if (c.peekOpen()?.name === 'fault') {
+		c.open('fault');
+		result = { fault: readValue(c) };
+		c.close('fault');
+	} else {
+		c.open('params');
+		c.open('param');
+		result = { value: readValue(c) };
+		c.close('param');
+		c.close('params');
+	}
+	c.close('methodResponse');
+	if (!c.atEnd()) throw new XmlRpcValueError('text after </methodResponse>');
+	return result;
+}
+
+function escapeXml(text: string): string {
+	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * One value as XAPI expects it: integers as int64 strings (XAPI has no 32-bit ints), other
+ * numbers as `<double>` (so a float parameter such as event.from's timeout must not be integral).
+ */
+export function writeXmlRpcValue(value: unknown): string {
+	if (value === null || value === undefined) return '<value><string></string></value>';
+	if (typeof value === 'string') return `<value><string>${escapeXml(value)}</string></value>`;
+	if (typeof value === 'boolean') return `<value><boolean>${value ? 1 : 0}</boolean></value>`;
+	if (typeof value === 'number') {
+		if (!Number.isFinite(value)) throw new XmlRpcValueError(`cannot send ${value} over XML-RPC`);
+		return Number.isInteger(value) ? `<value><string>${value}</string></value>` : `<value><double>${value}</double></value>`;
+	}
+	if (Array.isArray(value)) return `<value><array><data>${value.map(writeXmlRpcValue).join('')}</data></array></value>`;
+	if (typeof value === 'object') {
+		const members = Object.entries(value as Record<string, unknown>)
+			.filter(([, v]) => v !== undefined)
+			.map(([k, v]) => `<member><name>${escapeXml(k)}</name>${writeXmlRpcValue(v)}</member>`);
+		return `<value><struct>${members.join('')}</struct></value>`;
+	}
+	throw new XmlRpcValueError(`cannot send a ${typeof value} over XML-RPC`);
+}
+
+export function writeXmlRpcCall(method: string, params: readonly unknown[]): string {
+	const body = params.map((p) => `<param>${writeXmlRpcValue(p)}</param>`).join('');
+	return `<?xml version="1.0"?><methodCall><methodName>${escapeXml(method)}</methodName><params>${body}</params></methodCall>`;
+}
+
+/**
+ * Turns XML-RPC's int64 strings back into numbers in records (any depth: a get_all_records map,
+ * an event.from snapshot), so both transports hand out the same shapes. Only fields Haven
+ * knows as int64 are touched: a name_label of "42" stays a string.
+ */
+export function convertInt64Fields(value: unknown): unknown {
+	if (Array.isArray(value)) return value.map(convertInt64Fields);
+	if (value === null || typeof value !== 'object') return value;
+	const out: Record<string, unknown> = {};
+	for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
+		out[key] = INT64_FIELDS.has(key) && typeof field === 'string' && /^-?\d+$/.test(field) ? Number(field) : convertInt64Fields(field);
+	}
+	return out;
 }
