@@ -133,7 +133,14 @@ export class XapiClient {
 	async login(user?: string, password?: string): Promise<void> {
 		const credentials = user === undefined ? await this.#askCredentials('login') : { user, password: password ?? '' };
 		const logoutCount = this.#logoutCount;
-		const opened = await this.#openSession(this.#base, this.#transport, credentials);
+		let opened: OpenedSession;
+		try {
+			opened = await this.#openSession(this.#base, this.#transport, credentials);
+		} catch (e) {
+			// The address we were given may be a master that died since: ask the other members.
+			if (!(e instanceof XapiConnectionError) || this.#members.size < 2) throw e;
+			opened = await this.#failover(credentials, e);
+		}
 		if (logoutCount !== this.#logoutCount) {
 			// logout() ran meanwhile: honour it rather than resurrect the session.
 			await opened.transport('session.logout', [opened.session]).catch(() => undefined);

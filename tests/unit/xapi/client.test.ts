@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XapiClient } from '../../../src/lib/xapi/client';
 import { XapiCode } from '../../../src/lib/xapi/codes';
-import { XapiError } from '../../../src/lib/xapi/errors';
+import { XapiConnectionError, XapiError } from '../../../src/lib/xapi/errors';
 import { jsonRpcTransport } from '../../../src/lib/xapi/transport';
 import { startSimulatedPool, type RunningSimulatedPool } from '../../../src/lib/xapi/sim/index';
 
@@ -59,6 +59,31 @@ describe('XapiClient login', () => {
 		expect(client.baseUrl.host).toBe(new URL(sim.url).host);
 		expect(changes).toEqual([new URL(sim.url).host]);
 		await client.logout();
+	});
+
+	it('when the given address does not answer, logs in through a remembered member that names the master', async () => {
+		// 127.0.0.9 is no pool host: nothing listens there, the connection is refused, as with
+		// an old master that died since the member list was saved.
+		const member = sim.pool.hostAddresses[1] as string;
+		const changes: string[] = [];
+		const client = new XapiClient({
+			address: `127.0.0.9:${sim.port}`,
+			memberAddresses: [member],
+			onMasterChange: (url) => changes.push(url.host)
+		});
+		await client.login('root', PASSWORD);
+		expect(client.baseUrl.host).toBe(new URL(sim.url).host);
+		expect(changes).toEqual([new URL(sim.url).host]);
+		// The dead address is dropped once the pool's own member list is known.
+		expect(client.memberAddresses).not.toContain('127.0.0.9');
+		await client.logout();
+	});
+
+	it('without other members, an address that does not answer is a XapiConnectionError', async () => {
+		const client = new XapiClient({ address: `127.0.0.9:${sim.port}` });
+		const error = await rejection(client.login('root', PASSWORD));
+		expect(error).toBeInstanceOf(XapiConnectionError);
+		expect((error as XapiConnectionError).notDelivered).toBe(true);
 	});
 
 	it('learns every member address after login', async () => {
