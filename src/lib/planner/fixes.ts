@@ -1,0 +1,141 @@
+import type { Ref, Snapshot } from '../xapi/records';
+import { exactFromOutcome } from './analyse';
+import { computeRestartPlan } from './config';
+import { buildModel } from './model';
+import { exactPackingExists, type PackingResult } from './packing';
+import type { PoolModel, WhatIf } from './types';
+
+export type Fix =
+	| { kind: 'priorities'; changes: { vm: Ref; from: string; to: string }[]; ntol: number; minimal: boolean }
+	| { kind: 'memory'; hosts: { host: Ref; bytes: number }[]; totalBytes: number; ntol: number };
+
+export interface FixSuggestions {
+	current: number;
+	target: number;
+	/** Ranked: priority fixes by number of changes, then memory fixes by bytes. */
+	fixes: Fix[];
+}
+
+const GiB = 1024 ** 3;
+
+function ntolOf(snapshot: Snapshot, model: PoolModel): number {
+	return exactFromOutcome(computeRestartPlan(snapshot, model), 200_000).result.ntol;
+}
+
+function withPriorities(whatIf: WhatIf, changes: { vm: Ref; to: string }[]): WhatIf {
+	const priorities = { ...(whatIf.priorities ?? {}) };
+	for (const c of changes) priorities[c.vm] = c.to;
+	return { ...whatIf, priorities };
+}
+
+/**
+ * Fewest priority changes: non-agile protected VMs must lose protection first (any of them
+ * makes the tolerance 0); then, one change at a time, the protected VM whose demotion to
+ * best-effort raises the tolerance most (ties: the one freeing most memory), among the VMs
+ * that the current breaking set strands and the largest protected VMs. Afterwards each change
+ * is dropped again if the target still holds without it. Greedy: `minimal` is true only when
+ * a single change (or none) suffices, which is then proved minimal by trying every VM.
+ */
+function priorityFix(snapshot: Snapshot, target: number, whatIf: WhatIf, maxChanges: number): Fix | null {
+	let model = buildModel(snapshot, whatIf);
+	const changes: { vm: Ref; from: string; to: string }[] = [];
+	for (const vm of model.vms) if (vm.protected && !vm.agility.agile) changes.push({ vm: vm.ref, from: vm.rawPriority, to: 'best-effort' });
+	model = buildModel(snapshot, withPriorities(whatIf, changes));
+	let ntol = ntolOf(snapshot, model);
+	while (ntol < target && changes.length < maxChanges) {
+		const outcome = computeRestartPlan(snapshot, model);
+		const { result } = exactFromOutcome(outcome, 200_000);
+		const stranded = new Set((result.breaking?.vms ?? []).map((v) => outcome.config.vmRefs[v]));
+		const protectedVms = model.vms.filter((vm) => vm.protected);
+		const candidates = [...protectedVms.filter((vm) => stranded.has(vm.ref)), ...[...protectedVms].sort((a, b) => b.need - a.need).slice(0, 12)];
+		const seen = new Set<Ref>();
+		let best: { vm: Ref; from: string; ntol: number; need: number } | null = null;
+		for (const vm of candidates) {
+			if (seen.has(vm.ref)) continue;
+			seen.add(vm.ref);
+			const trial = ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, [...changes, { vm: vm.ref, to: 'best-effort' }])));
+			if (!best || trial > best.ntol || (trial === best.ntol && vm.need > best.need)) best = { vm: vm.ref, from: vm.rawPriority, ntol: trial, need: vm.need };
+		}
+		if (!best) return null;
+		changes.push({ vm: best.vm, from: best.from, to: 'best-effort' });
+		ntol = best.ntol;
+		model = buildModel(snapshot, withPriorities(whatIf, changes));
+	}
+	if (ntol < target) return null;
+	// Drop changes that turned out unnecessary (never the non-agile ones: they are required).
+	for (let i = changes.length - 1; i >= 0; i--) {
+		const change = changes[i];
+		if (!change || !buildModel(snapshot, whatIf).vmByRef.get(change.vm)?.agility.agile) continue;
+		const without = changes.filter((_, k) => k !== i);
+		const n = ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, without)));
+		if (n >= target) {
+			changes.splice(i, 1);
+			ntol = n;
+		}
+	}
+	return { kind: 'priorities', changes, ntol, minimal: changes.length <= 1 };
+}
+
+/** Least extra memory on one host (binary search in 1 GiB steps) that reaches the target. */
+function memoryFixForHosts(snapshot: Snapshot, target: number, whatIf: WhatIf, hosts: Ref[], limitBytes: number): Fix | null {
+	const trial = (bytes: number) => {
+		const extraMemory = { ...(whatIf.extraMemory ?? {}) };
+		for (const h of hosts) extraMemory[h] = (extraMemory[h] ?? 0) + bytes;
+		return ntolOf(snapshot, buildModel(snapshot, { ...whatIf, extraMemory }));
+	};
+	let hi = Math.ceil(limitBytes / GiB);
+	if (trial(hi * GiB) < target) return null;
+	let lo = 0;
+	while (hi - lo > 1) {
+		const mid = Math.floor((lo + hi) / 2);
+		if (trial(mid * GiB) >= target) hi = mid;
+		else lo = mid;
+	}
+	return { kind: 'memory', hosts: hosts.map((host) => ({ host, bytes: hi * GiB })), totalBytes: hi * GiB * hosts.length, ntol: trial(hi * GiB) };
+}
+
+/** Ranked fixes that would raise the exact tolerance to `target`. */
+export function suggestFixes(snapshot: Snapshot, target: number, whatIf: WhatIf = {}, opts: { maxChanges?: number } = {}): FixSuggestions {
+	const model = buildModel(snapshot, whatIf);
+	const current = ntolOf(snapshot, model);
+	if (current >= target) return { current, target, fixes: [] };
+	const fixes: Fix[] = [];
+	const p = priorityFix(snapshot, target, whatIf, opts.maxChanges ?? 20);
+	if (p) fixes.push(p);
+	const nonAgileProtected = model.vms.some((vm) => vm.protected && !vm.agility.agile);
+	if (!nonAgileProtected) {
+		const live = model.hosts.filter((h) => h.live);
+		const limit = Math.max(64 * GiB, ...live.map((h) => h.memoryTotal)) * Math.max(1, target);
+		const memory: Fix[] = [];
+		// Per-host search costs one exact analysis per step: on big pools try the hosts that the
+		// greedy rule fills first (most free memory) and the hosts of the breaking set.
+		const candidates = live.length <= 16 ? live : [...live].sort((a, b) => b.free - a.free).slice(0, 16);
+		for (const h of candidates) {
+			const fix = memoryFixForHosts(snapshot, target, whatIf, [h.ref], limit);
+			if (fix) memory.push(fix);
+		}
+		const everywhere = memoryFixForHosts(snapshot, target, whatIf, live.map((h) => h.ref), limit);
+		if (everywhere) memory.push(everywhere);
+		memory.sort((a, b) => (a.kind === 'memory' && b.kind === 'memory' ? a.totalBytes - b.totalBytes : 0));
+		fixes.push(...memory);
+	}
+	return { current, target, fixes };
+}
+
+/**
+ * When the greedy rule strands VMs after these hosts fail: would *some* placement fit them all?
+ * Items are the protected VMs that must restart, bins the survivors' free memory.
+ */
+export function exactPlacementAfterFailure(snapshot: Snapshot, failedHosts: Ref[], whatIf: WhatIf = {}): PackingResult & { vms: Ref[]; hosts: Ref[] } {
+	const model = buildModel(snapshot, { ...whatIf, failedHosts: [...(whatIf.failedHosts ?? []), ...failedHosts] });
+	const live = model.hosts.filter((h) => h.live);
+	const liveSet = new Set(live.map((h) => h.ref));
+	const toPlace = model.vms.filter((vm) => vm.protected && vm.agility.agile && !(vm.host && liveSet.has(vm.host)));
+	const result = exactPackingExists(
+		toPlace.map((vm) => vm.need),
+		live.map((h) => h.free)
+	);
+	return { ...result, vms: toPlace.map((vm) => vm.ref), hosts: live.map((h) => h.ref) };
+}
+
+export { exactPackingExists };
