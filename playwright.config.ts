@@ -29,6 +29,7 @@ export default defineConfig({
 		env: {
 			PORT: String(E2E_PORT),
 			HOST: '127.0.0.1',
+			ORIGIN: `http://127.0.0.1:${E2E_PORT}`,
 			HAVEN_SIM_PASSWORD: E2E_PASSWORD,
 			HAVEN_EMBEDDED_SIM: 'small',
 			HAVEN_SIM_SPEED: '60',

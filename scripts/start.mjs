@@ -38,15 +38,17 @@ async function main() {
 	const host = process.env.HOST ?? '127.0.0.1';
 	const password = demoPassword();
 	const embedded = !process.env.HAVEN_POOLS || process.env.HAVEN_EMBEDDED_SIM;
+	const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+	const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+	// adapter-node assumes https without ORIGIN, and the CSRF origin check would refuse every form.
+	const origin = process.env.ORIGIN ?? url;
 	const child = spawn(process.execPath, [join(root, 'build', 'index.js')], {
 		cwd: root,
 		stdio: ['ignore', 'inherit', 'inherit'],
-		env: { ...process.env, PORT: port, HOST: host, HAVEN_SIM_PASSWORD: password, NODE_ENV: 'production' }
+		env: { ...process.env, PORT: port, HOST: host, ORIGIN: origin, HAVEN_SIM_PASSWORD: password, NODE_ENV: 'production' }
 	});
 	for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 	child.on('exit', (code) => process.exit(code ?? 0));
-	const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-	const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
 	await waitForServer(`${url}/login`, child);
 	console.log(`\nHaven is running at ${url}`);
 	if (embedded) {

@@ -95,19 +95,39 @@ export function topologyLayout(options: TopologyOptions = {}) {
 			};
 		});
 
-		const srTop = headerHeight + stackHeight + srGap;
-		const srWidth = Math.max(120, Math.min(columnWidth, pool.srs.length > 0 ? (hostsWidth - gap * (pool.srs.length - 1)) / pool.srs.length : columnWidth));
-		const srsWidth = pool.srs.length * srWidth + Math.max(0, pool.srs.length - 1) * gap;
-		const srOffset = Math.max(0, (hostsWidth - srsWidth) / 2);
-		const srs: SrBox[] = pool.srs.map((sr, i) => ({ sr, x: srOffset + i * (srWidth + gap), y: srTop, width: srWidth, height: srHeight }));
-
+		// An SR only one host sees sits under that host; shared ones form a row below, linked.
 		const hostIndex = new Map(hosts.map((h) => [h.host.ref, h]));
+		const stackBottom = headerHeight + stackHeight;
+		const localTop = stackBottom + 18;
+		const perHost = new Map<string, number>();
+		const srs: SrBox[] = [];
+		const sharedSrs: SrOverview[] = [];
+		for (const sr of pool.srs) {
+			const only = sr.hosts.length === 1 ? hostIndex.get(sr.hosts[0] ?? '') : undefined;
+			if (!only || sr.shared) {
+				sharedSrs.push(sr);
+				continue;
+			}
+			const slot = perHost.get(only.host.ref) ?? 0;
+			perHost.set(only.host.ref, slot + 1);
+			srs.push({ sr, x: only.x + 8, y: localTop + slot * (srHeight + 8), width: only.width - 16, height: srHeight });
+		}
+		const localRows = Math.max(0, ...perHost.values());
+		const srTop = localTop + localRows * (srHeight + 8) + srGap - 18;
+		const srWidth = columnWidth;
+		const srsWidth = sharedSrs.length * srWidth + Math.max(0, sharedSrs.length - 1) * gap;
+		const srOffset = Math.max(0, (hostsWidth - srsWidth) / 2);
+		sharedSrs.forEach((sr, i) => srs.push({ sr, x: srOffset + i * (srWidth + gap), y: srTop, width: srWidth, height: srHeight }));
+
 		const link = linkVertical();
 		const links = srs.flatMap((box) =>
 			box.sr.hosts.flatMap((hostRef) => {
 				const h = hostIndex.get(hostRef);
 				if (!h) return [];
-				const from: [number, number] = [h.x + h.width / 2, headerHeight + stackHeight + 4];
+				const local = box.y < srTop;
+				// Shared links leave from below the local SR row so they do not cross its boxes.
+				const localBottom = localTop + localRows * (srHeight + 8) - 8;
+				const from: [number, number] = local ? [box.x + box.width / 2, stackBottom + 4] : [h.x + h.width / 2, localRows > 0 ? localBottom : stackBottom + 4];
 				const to: [number, number] = [box.x + box.width / 2, box.y];
 				return [{ sr: box.sr.ref, host: hostRef, d: link({ source: from, target: to }) ?? '' }];
 			})
@@ -115,7 +135,7 @@ export function topologyLayout(options: TopologyOptions = {}) {
 
 		return {
 			width: Math.max(hostsWidth, srOffset + srsWidth),
-			height: srTop + srHeight + 8,
+			height: (sharedSrs.length > 0 ? srTop + srHeight : localTop + localRows * (srHeight + 8)) + 8,
 			hosts,
 			srs,
 			links
