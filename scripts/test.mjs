@@ -49,10 +49,11 @@ rmSync(vitestReport, { force: true });
 rmSync(e2eReport, { force: true });
 
 step('svelte-check', 'npm', ['run', '--silent', 'check']);
+// Integration tests run the built server as a real process, so build before vitest.
+ensureBuild();
 const databaseUrl = databaseForTests();
 step('vitest', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${vitestReport}`], databaseUrl ? { TEST_DATABASE_URL: databaseUrl } : {});
 countVitest(vitestReport);
-ensureBuild();
 if (step('chromium', process.execPath, [join(root, 'scripts', 'ensure-chromium.mjs')]) === 0) {
 	step('playwright', 'npx', ['playwright', 'test']);
 	countPlaywright(e2eReport);

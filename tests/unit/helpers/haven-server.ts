@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+export async function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const address = server.address();
+			const port = typeof address === 'object' && address ? address.port : 0;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+export interface RunningHaven {
+	url: string;
+	child: ChildProcess;
+	output: () => string;
+	stop(): Promise<void>;
+}
+
+/**
+ * Runs the built Haven server (build/index.js, made by `npm test` before vitest) as a real
+ * process, so tests see exactly what a browser would.
+ */
+export async function startHaven(env: Record<string, string>): Promise<RunningHaven> {
+	const entry = join(ROOT, 'build', 'index.js');
+	if (!existsSync(entry)) throw new Error('build/index.js is missing: run `npx vite build` (npm test does it first)');
+	const port = await freePort();
+	const url = `http://127.0.0.1:${port}`;
+	let output = '';
+	const child = spawn(process.execPath, [entry], {
+		cwd: ROOT,
+		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: url, HAVEN_LOG_LEVEL: 'info', ...env },
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+	child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+	for (let i = 0; i < 200; i++) {
+		if (child.exitCode !== null) throw new Error(`Haven exited early:\n${output}`);
+		try {
+			await fetch(`${url}/login`, { redirect: 'manual' });
+			break;
+		} catch {
+			await new Promise((r) => setTimeout(r, 50));
+		}
+	}
+	return {
+		url,
+		child,
+		output: () => output,
+		stop: () =>
+			new Promise<void>((resolve) => {
+				if (child.exitCode !== null) return resolve();
+				child.once('exit', () => resolve());
+				child.kill('SIGTERM');
+			})
+	};
+}
+
+/** Posts a form the way a browser on Haven's own page would (same Origin). */
+export function postForm(base: string, path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+	return fetch(`${base}${path}`, {
+		method: 'POST',
+		redirect: 'manual',
+		headers: { origin: base, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', ...headers },
+		body: new URLSearchParams(fields).toString()
+	});
+}
+
+export function sessionCookie(response: Response): string | undefined {
+	return response.headers.getSetCookie().find((c) => c.startsWith('haven_session='));
+}
