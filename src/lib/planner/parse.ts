@@ -125,7 +125,7 @@ const classSchemas = {
 
 function formatIssue(issue: v.BaseIssue<unknown>): SnapshotIssue {
 	const keys = (issue.path ?? []).map((item) => String(item.key));
-	const path = ['snapshot', ...keys].join('.');
+	const path = keys.join('.');
 	let message = issue.message;
 	if (issue.input === undefined && issue.kind === 'schema') message = 'missing';
 	else if (!/^expected /.test(message)) message = `expected ${issue.expected ?? 'a valid value'}, got ${show(issue.input)}`;
@@ -146,6 +146,18 @@ const snapshotSchema = v.looseObject(classRecords, (issue) => `expected an objec
 
 /** Validates and normalises a raw snapshot; issues name the path of each bad field. */
 export function parseSnapshot(raw: unknown): ParseResult {
+	const isObject = (x: unknown) => typeof x === 'object' && x !== null && !Array.isArray(x);
+	if (!isObject(raw)) return { ok: false, issues: [{ path: '', message: `expected an object keyed by XAPI class name, got ${show(raw)}` }] };
+	const shapeIssues: SnapshotIssue[] = [];
+	for (const cls of XAPI_CLASSES) {
+		const records = (raw as Record<string, unknown>)[cls];
+		if (records === undefined) continue;
+		if (!isObject(records)) shapeIssues.push({ path: cls, message: `expected an object of ${cls} records keyed by ref, got ${show(records)}` });
+		else
+			for (const [ref, record] of Object.entries(records as object))
+				if (!isObject(record)) shapeIssues.push({ path: `${cls}.${ref}`, message: `expected a ${cls} record, got ${show(record)}` });
+	}
+	if (shapeIssues.length > 0) return { ok: false, issues: shapeIssues };
 	const result = v.safeParse(snapshotSchema, raw);
 	if (!result.success) return { ok: false, issues: result.issues.map(formatIssue) };
 	// The schema checks every field the planner reads; the rest of each record passes through
@@ -153,7 +165,7 @@ export function parseSnapshot(raw: unknown): ParseResult {
 	return { ok: true, snapshot: result.output as unknown as Snapshot };
 }
 
-/** `path: message` lines, as the CLI prints them. */
+/** `snapshot: path: message` lines, as the CLI prints them. */
 export function formatIssues(issues: readonly SnapshotIssue[]): string {
-	return issues.map((i) => `${i.path}: ${i.message}`).join('\n');
+	return issues.map((i) => (i.path === '' ? `snapshot: ${i.message}` : `snapshot: ${i.path}: ${i.message}`)).join('\n');
 }
