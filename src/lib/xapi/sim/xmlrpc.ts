@@ -1,0 +1,255 @@
+/**
+ * XML-RPC as XAPI speaks it: strings as bare `<value>text</value>`, int64 as strings, floats as
+ * `<double>`, maps as `<struct>`, and every result wrapped in `{Status, Value}` or
+ * `{Status: "Failure", ErrorDescription}` (except system.listMethods, which is bare).
+ * Hand-written because the whole grammar is small and the server must not pull a dependency.
+ */
+
+export class XmlRpcParseError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'XmlRpcParseError';
+	}
+}
+
+export interface XmlRpcCall {
+	method: string;
+	params: unknown[];
+}
+
+/** Fields XAPI declares as float: written as `<double>`; every other number is an int64 string. */
+const FLOAT_FIELDS = new Set(['progress']);
+
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+function decodeEntities(text: string): string {
+	return text.replace(/&(#x[0-9a-fA-F]+|#\d+|\w+);/g, (whole, name: string) => {
+		if (name.startsWith('#x')) return String.fromCodePoint(parseInt(name.slice(2), 16));
+		if (name.startsWith('#')) return String.fromCodePoint(parseInt(name.slice(1), 10));
+		return ENTITIES[name] ?? whole;
+	});
+}
+
+export function escapeXml(text: string): string {
+	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** A cursor over the document that skips the prolog, comments and whitespace between tags. */
+class Reader {
+	#pos = 0;
+	constructor(readonly text: string) {}
+
+	#skipSpace(): void {
+		for (;;) {
+			while (this.#pos < this.text.length && /\s/.test(this.text[this.#pos] ?? '')) this.#pos++;
+			if (this.text.startsWith('<?', this.#pos)) {
+				const end = this.text.indexOf('?>', this.#pos);
+				if (end < 0) throw new XmlRpcParseError('unterminated processing instruction');
+				this.#pos = end + 2;
+			} else if (this.text.startsWith('<!--', this.#pos)) {
+				const end = this.text.indexOf('-->', this.#pos);
+				if (end < 0) throw new XmlRpcParseError('unterminated comment');
+				this.#pos = end + 3;
+			} else return;
+		}
+	}
+
+	/** The next tag's name if the next thing is an opening tag, without consuming it. */
+	peekOpen(): string | undefined {
+		this.#skipSpace();
+		const m = /^<([A-Za-z_][\w.:-]*)\s*(\/?)>/.exec(this.text.slice(this.#pos, this.#pos + 64));
+		return m ? m[1] : undefined;
+	}
+
+	peekClose(name: string): boolean {
+		this.#skipSpace();
+		return this.text.startsWith(`</${name}`, this.#pos);
+	}
+
+	/** Consumes `<name>` (or `<name/>`, reported as true = empty). */
+	open(name: string): boolean {
+		this.#skipSpace();
+		const m = /^<([A-Za-z_][\w.:-]*)\s*(\/?)>/.exec(this.text.slice(this.#pos, this.#pos + 64));
+		if (!m || m[1] !== name) throw new XmlRpcParseError(`expected <${name}> at offset ${this.#pos}`);
+		this.#pos += m[0].length;
+		return m[2] === '/';
+	}
+
+	close(name: string): void {
+		this.#skipSpace();
+		const m = /^<\/([A-Za-z_][\w.:-]*)\s*>/.exec(this.text.slice(this.#pos, this.#pos + 64));
+		if (!m || m[1] !== name) throw new XmlRpcParseError(`expected </${name}> at offset ${this.#pos}`);
+		this.#pos += m[0].length;
+	}
+
+	/** Raw character data up to the next tag, entities decoded (whitespace kept). */
+	text_(): string {
+		const end = this.text.indexOf('<', this.#pos);
+		if (end < 0) throw new XmlRpcParseError('unterminated text');
+		const raw = this.text.slice(this.#pos, end);
+		this.#pos = end;
+		if (raw.includes('<![CDATA[')) throw new XmlRpcParseError('CDATA is not supported');
+		return decodeEntities(raw);
+	}
+
+	cdataOrText(): string {
+		if (this.text.startsWith('<![CDATA[', this.#pos)) {
+			const end = this.text.indexOf(']]>', this.#pos);
+			if (end < 0) throw new XmlRpcParseError('unterminated CDATA');
+			const inner = this.text.slice(this.#pos + 9, end);
+			this.#pos = end + 3;
+			return inner + this.text_();
+		}
+		return this.text_();
+	}
+
+	atEnd(): boolean {
+		this.#skipSpace();
+		return this.#pos >= this.text.length;
+	}
+}
+
+function readValue(r: Reader): unknown {
+	if (r.open('value')) return '';
+	const tag = r.peekOpen();
+	if (tag === undefined) {
+		// A bare value is a string (XAPI writes strings this way).
+		const text = r.cdataOrText();
+		r.close('value');
+		return text;
+	}
+	let value: unknown;
+	const empty = r.open(tag);
+	switch (tag) {
+		case 'string':
+			value = empty ? '' : r.cdataOrText();
+			break;
+		case 'int':
+		case 'i4':
+		case 'i8': {
+			const text = empty ? '' : r.text_().trim();
+			if (!/^[-+]?\d+$/.test(text)) throw new XmlRpcParseError(`bad <${tag}> value "${text}"`);
+			value = Number(text);
+			break;
+		}
+		case 'double': {
+			const text = empty ? '' : r.text_().trim();
+			const n = Number(text);
+			if (text === '' || !Number.isFinite(n)) throw new XmlRpcParseError(`bad <double> value "${text}"`);
+			value = n;
+			break;
+		}
+		case 'boolean': {
+			const text = empty ? '' : r.text_().trim();
+			if (text !== '0' && text !== '1') throw new XmlRpcParseError(`bad <boolean> value "${text}"`);
+			value = text === '1';
+			break;
+		}
+		case 'dateTime.iso8601':
+		case 'base64':
+			value = empty ? '' : r.text_().trim();
+			break;
+		case 'nil':
+			value = null;
+			break;
+		case 'struct': {
+			const struct: Record<string, unknown> = {};
+			if (!empty) {
+				while (!r.peekClose('struct')) {
+					r.open('member');
+					r.open('name');
+					const name = r.text_();
+					r.close('name');
+					struct[name] = readValue(r);
+					r.close('member');
+				}
+			}
+			value = struct;
+			break;
+		}
+		case 'array': {
+			const items: unknown[] = [];
+			if (!empty) {
+				const dataEmpty = r.open('data');
+				if (!dataEmpty) {
+					while (!r.peekClose('data')) items.push(readValue(r));
+					r.close('data');
+				}
+			}
+			value = items;
+			break;
+		}
+		default:
+			throw new XmlRpcParseError(`unknown XML-RPC type <${tag}>`);
+	}
+	if (!empty) r.close(tag);
+	r.close('value');
+	return value;
+}
+
+export function parseMethodCall(xml: string): XmlRpcCall {
+	const r = new Reader(xml);
+	r.open('methodCall');
+	r.open('methodName');
+	const method = r.text_().trim();
+	r.close('methodName');
+	const params: unknown[] = [];
+	if (r.peekOpen() === 'params') {
+		if (!r.open('params')) {
+			while (!r.peekClose('params')) {
+				r.open('param');
+				params.push(readValue(r));
+				r.close('param');
+			}
+			r.close('params');
+		}
+	}
+	r.close('methodCall');
+	if (!r.atEnd()) throw new XmlRpcParseError('trailing content after </methodCall>');
+	if (method === '') throw new XmlRpcParseError('empty methodName');
+	return { method, params };
+}
+
+/** Parses a whole `<value>` (used by tests and for task results). */
+export function parseValue(xml: string): unknown {
+	return readValue(new Reader(xml));
+}
+
+export function writeValue(value: unknown, field?: string): string {
+	if (value === null || value === undefined) return '<value></value>';
+	switch (typeof value) {
+		case 'string':
+			return `<value>${escapeXml(value)}</value>`;
+		case 'boolean':
+			return `<value><boolean>${value ? 1 : 0}</boolean></value>`;
+		case 'number':
+			if (field !== undefined && FLOAT_FIELDS.has(field)) return `<value><double>${value}</double></value>`;
+			return Number.isInteger(value) ? `<value>${value}</value>` : `<value><double>${value}</double></value>`;
+		case 'object': {
+			if (Array.isArray(value)) return `<value><array><data>${value.map((v) => writeValue(v)).join('')}</data></array></value>`;
+			const members = Object.entries(value as Record<string, unknown>)
+				.map(([k, v]) => `<member><name>${escapeXml(k)}</name>${writeValue(v, k)}</member>`)
+				.join('');
+			return `<value><struct>${members}</struct></value>`;
+		}
+		default:
+			return `<value>${escapeXml(String(value))}</value>`;
+	}
+}
+
+function methodResponse(inner: string): string {
+	return `<?xml version="1.0"?><methodResponse><params><param>${inner}</param></params></methodResponse>`;
+}
+
+export function successResponse(value: unknown): string {
+	return methodResponse(writeValue({ Status: 'Success', Value: value }));
+}
+
+export function failureResponse(description: readonly string[]): string {
+	return methodResponse(writeValue({ Status: 'Failure', ErrorDescription: [...description] }));
+}
+
+/** system.listMethods answers a bare array, as xapi's api_server special-cases it. */
+export function bareResponse(value: unknown): string {
+	return methodResponse(writeValue(value));
+}
