@@ -25,6 +25,8 @@ export interface SessionView {
 interface HavenSession extends SessionView {
 	client: XapiClient;
 	lastSeenAt: number;
+	/** Closes the session's live feed, if one was opened. */
+	onClose: (() => void)[];
 }
 
 const sessions = new Map<string, HavenSession>();
@@ -47,7 +49,14 @@ function toView(s: HavenSession): SessionView {
  * up unchanged so the form can show it.
  */
 export async function openSession(pool: PoolTarget, user: string, password: string): Promise<SessionView> {
-	const client = new XapiClient({ address: pool.address, originator: 'haven' });
+	// The password stays here, server-side, so the client can log in again after SESSION_INVALID
+	// or a master failover without asking the user.
+	const client = new XapiClient({
+		address: pool.address,
+		originator: 'haven',
+		credentials: () => ({ user, password }),
+		onMasterChange: (url) => log.warn({ user, pool: pool.id, master: url.host }, 'pool master changed; reconnected')
+	});
 	await client.login(user, password);
 	let role: HavenRole;
 	try {
@@ -67,7 +76,8 @@ export async function openSession(pool: PoolTarget, user: string, password: stri
 		poolAddress: pool.address,
 		createdAt: now,
 		lastSeenAt: now,
-		client
+		client,
+		onClose: []
 	};
 	sessions.set(session.id, session);
 	log.info({ user, pool: pool.id, role }, 'session opened');
@@ -99,11 +109,17 @@ export function clientFor(view: SessionView): XapiClient {
 	return s.client;
 }
 
+/** Registers cleanup (a live feed, a watcher) to run when the session ends. */
+export function onSessionClose(view: SessionView, close: () => void): void {
+	sessions.get(view.id)?.onClose.push(close);
+}
+
 /** Ends the Haven session and logs its XAPI session out on the pool. */
 export async function closeSession(id: string, reason: 'logout' | 'expired'): Promise<void> {
 	const s = sessions.get(id);
 	if (!s) return;
 	sessions.delete(id);
+	for (const close of s.onClose) close();
 	try {
 		await s.client.logout();
 		log.info({ user: s.user, pool: s.poolId, reason }, 'session closed');

@@ -1,0 +1,50 @@
+import { requireApiSession } from '$lib/server/guard';
+import { liveFeedFor, type LiveMessage } from '$lib/server/live';
+import type { RequestHandler } from './$types';
+
+/** Server-sent events: the pool's overview, tasks and messages as they change. */
+export const GET: RequestHandler = ({ locals, request }) => {
+	const session = requireApiSession(locals);
+	const feed = liveFeedFor(session);
+	const encoder = new TextEncoder();
+	let cleanup = () => {};
+
+	const stream = new ReadableStream<Uint8Array>({
+		start(controller) {
+			const write = (text: string) => {
+				try {
+					controller.enqueue(encoder.encode(text));
+				} catch {
+					cleanup();
+				}
+			};
+			const unsubscribe = feed.subscribe((message: LiveMessage) => write(`event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`));
+			// A comment every 15 s keeps proxies from closing an idle stream.
+			const keepAlive = setInterval(() => write(': keep-alive\n\n'), 15_000);
+			cleanup = () => {
+				clearInterval(keepAlive);
+				unsubscribe();
+			};
+			request.signal.addEventListener('abort', () => {
+				cleanup();
+				try {
+					controller.close();
+				} catch {
+					// already closed
+				}
+			});
+		},
+		cancel() {
+			cleanup();
+		}
+	});
+
+	return new Response(stream, {
+		headers: {
+			'content-type': 'text/event-stream',
+			'cache-control': 'no-store',
+			connection: 'keep-alive',
+			'x-accel-buffering': 'no'
+		}
+	});
+};
