@@ -52,7 +52,9 @@ export function cannotBootHere(pool: SimulatedPool, vmRef: Ref, host: Ref): Xapi
 	for (const vifRef of vm.VIFs) {
 		const network = snap.VIF[vifRef]?.network;
 		if (!network || network === NULL_REF) continue;
-		const reachable = (snap.network[network]?.PIFs ?? []).some((p) => snap.PIF[p]?.host === host);
+		const pifs = snap.network[network]?.PIFs ?? [];
+		// A network without any PIF is host-internal: every host has its own copy.
+		const reachable = pifs.length === 0 || pifs.some((p) => snap.PIF[p]?.host === host);
 		if (!reachable) return new XapiError(XapiCode.VM_REQUIRES_NETWORK, [vmRef, network]);
 	}
 	const needed = vmFootprint(vm);

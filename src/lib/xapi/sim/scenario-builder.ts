@@ -210,9 +210,9 @@ export class ScenarioBuilder {
 			type: spec.type,
 			content_type: spec.contentType ?? (spec.type === 'iso' ? 'iso' : 'user'),
 			shared: spec.shared,
-			physical_size: spec.sizeGiB * GiB,
-			physical_utilisation: (spec.usedGiB ?? 0) * GiB,
-			virtual_allocation: (spec.usedGiB ?? 0) * GiB,
+			physical_size: Math.round(spec.sizeGiB * GiB),
+			physical_utilisation: Math.round((spec.usedGiB ?? 0) * GiB),
+			virtual_allocation: Math.round((spec.usedGiB ?? 0) * GiB),
 			PBDs: [],
 			VDIs: [],
 			allowed_operations: ['scan', 'vdi_create', 'vdi_destroy', 'plug', 'unplug', ...(haCapable ? ['vdi_enable_cbt'] : [])],
@@ -350,6 +350,32 @@ export class ScenarioBuilder {
 
 	#mac(): string {
 		return Array.from({ length: 6 }, (_, i) => (i === 0 ? 0x02 : Math.floor(this.#random() * 256)).toString(16).padStart(2, '0')).join(':');
+	}
+
+	/**
+	 * Puts the pool in the state `pool.enable_ha` leaves it in: statefile and metadata VDIs on
+	 * `sr`, pool and host HA fields set. Planning fields (ha_plan_exists_for, ha_overcommitted)
+	 * are the scenario's to set, from the planner, so they agree with the pool's own answers.
+	 */
+	enableHa(sr: Ref, opts: { hostFailuresToTolerate: number; allowOvercommit?: boolean; timeoutSeconds?: number }): void {
+		const statefile = this.vdi(sr, 'Statefile for HA', 0, 'ha_statefile');
+		const metadata = this.vdi(sr, 'Metadata for HA', 0, 'redo_log');
+		const statefileRecord = this.snapshot.VDI[statefile];
+		const metadataRecord = this.snapshot.VDI[metadata];
+		if (statefileRecord) statefileRecord.virtual_size = statefileRecord.physical_utilisation = 4 * MiB;
+		if (metadataRecord) metadataRecord.virtual_size = metadataRecord.physical_utilisation = 256 * MiB;
+		const pool = this.snapshot.pool[this.poolRef];
+		if (!pool) throw new Error('scenario has no pool yet');
+		pool.ha_enabled = true;
+		pool.ha_statefiles = [statefile];
+		pool.ha_configuration = opts.timeoutSeconds ? { timeout: String(opts.timeoutSeconds) } : {};
+		pool.ha_host_failures_to_tolerate = opts.hostFailuresToTolerate;
+		pool.ha_allow_overcommit = opts.allowOvercommit ?? false;
+		const hosts = Object.entries(this.snapshot.host);
+		for (const [ref, host] of hosts) {
+			host.ha_statefiles = [statefile];
+			host.ha_network_peers = hosts.filter(([r]) => r !== ref).map(([, h]) => h.uuid);
+		}
 	}
 
 	finish(): Snapshot {
