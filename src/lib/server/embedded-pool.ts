@@ -22,7 +22,7 @@ export function ensureEmbeddedPool(): Promise<RunningSimulatedPool | null> {
 		if (!scenario) return null;
 		const port = Number(process.env['HAVEN_SIM_PORT'] ?? 0);
 		const speed = Number(process.env['HAVEN_SIM_SPEED'] ?? 1);
-		const sim = await startSimulatedPool({ scenario, port, speed } as Parameters<typeof startSimulatedPool>[0]);
+		const sim = await startSimulatedPool({ scenario, port, speed });
 		const name = sim.pool.snapshot.pool[sim.pool.poolRef]?.name_label ?? scenario;
 		pools.addEmbedded(sim.address, name);
 		log.info({ scenario, address: sim.address }, 'embedded simulated pool started');

@@ -1,0 +1,20 @@
+import { expect, test } from '@playwright/test';
+import { login, simAddress, simControl } from './helpers';
+
+test('a host failure shows on the pool view without a reload', async ({ page }) => {
+	const address = await simAddress(page);
+	await login(page, 'helpdesk');
+	await expect(page.getByTestId('live-status')).toHaveAttribute('data-connected', 'true');
+	const host3 = page.locator('[data-testid="host"][data-host-name="xcp-host-3"]');
+	await expect(host3).toHaveAttribute('data-state', 'live');
+	// Marks the document: a reload would lose it.
+	await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'no-reload'));
+	try {
+		await simControl(address, 'hosts/xcp-host-3/fail');
+		await expect(host3).toHaveAttribute('data-state', 'failed', { timeout: 20_000 });
+		expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('no-reload');
+	} finally {
+		await simControl(address, 'hosts/xcp-host-3/recover');
+	}
+	await expect(host3).toHaveAttribute('data-state', 'live', { timeout: 20_000 });
+});
