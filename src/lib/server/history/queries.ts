@@ -199,7 +199,7 @@ export async function getIncident(db: Db, id: number): Promise<IncidentDetail | 
 			vm.startedOn = { ref: String(e.detail['on'] ?? ''), name: typeof e.detail['onName'] === 'string' ? e.detail['onName'] : null };
 			vm.downtimeMs = vm.haltedAt ? e.at.getTime() - vm.haltedAt.getTime() : null;
 		} else if (e.kind === 'host_dead') {
-			entries.push({ kind: 'host_declared_dead', at: e.at, sinceDeclaredMs: since(e.at), title: `${e.object_name ?? 'The host'} is no longer live`, detail: e.detail });
+			entries.push({ kind: 'host_declared_dead', at: e.at, sinceDeclaredMs: since(e.at), title: `${e.object_name ?? 'The host'} is no longer live`, detail: { source: 'host_metrics' } });
 		} else if (e.kind === 'host_back') {
 			entries.push({ kind: 'host_back', at: e.at, sinceDeclaredMs: since(e.at), title: `${e.object_name ?? 'The host'} is live again` });
 		} else if (e.kind === 'master_changed') {
@@ -218,6 +218,11 @@ export async function getIncident(db: Db, id: number): Promise<IncidentDetail | 
 		}
 	}
 
+	// With HA, HA_HOST_FAILED and host_metrics.live turning false say the same thing: keep
+	// the message, which names the cause.
+	if (entries.some((e) => e.kind === 'host_declared_dead' && e.detail?.['message'] === 'HA_HOST_FAILED')) {
+		for (let i = entries.length - 1; i >= 0; i--) if (entries[i]?.kind === 'host_declared_dead' && entries[i]?.detail?.['source'] === 'host_metrics') entries.splice(i, 1);
+	}
 	const halted = [...vms.values()];
 	if (halted.length > 0) {
 		const first = halted.reduce<Date | null>((min, vm) => (vm.haltedAt && (!min || vm.haltedAt < min) ? vm.haltedAt : min), null);

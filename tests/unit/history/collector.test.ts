@@ -1,0 +1,83 @@
+import { afterEach, expect, it } from 'vitest';
+import { startCollector, type Collector } from '../../../src/lib/server/history/collector';
+import { getIncident, listIncidents, listPoolEvents, toleranceTrend } from '../../../src/lib/server/history/queries';
+import { describeBackends, useDb } from './backends';
+import { startHaPool, waitFor, type HaPool } from './helpers';
+
+describeBackends('collector', (backend) => {
+	const shared = useDb(backend);
+	let pool: HaPool | undefined;
+	const collectors: Collector[] = [];
+	afterEach(async () => {
+		await Promise.all(collectors.splice(0).map((c) => c.stop()));
+		await pool?.stop();
+		pool = undefined;
+	});
+
+	it('records a host failure in the simulated pool as a complete incident', async () => {
+		const { db } = shared;
+		const p = (pool = await startHaPool());
+		const errors: unknown[] = [];
+		const collector = startCollector({
+			db,
+			poolId: 'demo',
+			connect: p.connect,
+			clock: () => p.sim.pool.clock.now(),
+			leaseTtlMs: 5000,
+			eventTimeoutS: 5,
+			onError: (e) => errors.push(e)
+		});
+		collectors.push(collector);
+		await waitFor('the collector to record its first state', async () => (await db.query(`select 1 from observed_state where pool_id = 'demo'`)).length > 0);
+
+		await p.control('/control/hosts/xcp-host-3/fail');
+		await p.control('/control/settle');
+		const [summary] = await waitFor('a closed incident', async () => {
+			const list = await listIncidents(db, 'demo');
+			return list[0]?.status === 'closed' ? list : undefined;
+		});
+		expect(summary).toMatchObject({ host: { ref: p.host('xcp-host-3'), name: 'xcp-host-3' }, vmsHalted: 3, vmsRestarted: 2, vmsNotRestarted: 1 });
+
+		const incident = await getIncident(db, summary!.id);
+		if (process.env.DEBUG_INCIDENT) console.log(JSON.stringify(incident, null, 1));
+		expect(incident).toBeDefined();
+		const kinds = incident!.entries.map((e) => e.kind);
+		expect(kinds.slice(0, 3)).toEqual(['host_lost', 'host_declared_dead', 'vms_halted']);
+		expect(incident!.entries[1]?.detail).toMatchObject({ message: 'HA_HOST_FAILED' });
+		expect(kinds).toContain('vms_halted');
+		expect(kinds.filter((k) => k === 'restart_group')).toHaveLength(2);
+		// Lost about T (60 s) before it was declared dead; halted at the declaration.
+		expect(incident!.haTimeoutS).toBe(60);
+		expect(incident!.declaredDeadAt!.getTime() - incident!.hostLostAt!.getTime()).toBe(60_000);
+		const halted = incident!.entries.find((e) => e.kind === 'vms_halted')!;
+		expect(halted.vms!.map((vm) => vm.name).sort()).toEqual(['app-1', 'app-2', 'ldap']);
+		for (const vm of halted.vms!) expect(vm.haltedAt?.getTime()).toBe(incident!.declaredDeadAt!.getTime());
+
+		// Restarted group by group, on surviving hosts, the second group after the first's delay.
+		expect(incident!.groups.map((g) => [g.priority, g.order, g.vms.map((vm) => vm.name)])).toEqual([
+			['restart', 0, ['app-1']],
+			['restart', 1, ['app-2']]
+		]);
+		const [g0, g1] = incident!.groups;
+		for (const g of [g0!, g1!]) {
+			const vm = g.vms[0]!;
+			expect(['xcp-host-1', 'xcp-host-2']).toContain(vm.startedOn?.name);
+			expect(vm.startedOn?.ref).toBe(p.sim.pool.snapshot.VM[vm.ref]?.resident_on);
+			expect(vm.downtimeMs).toBeGreaterThanOrEqual(0);
+		}
+		expect(g1!.firstStartedAt!.getTime() - g0!.firstStartedAt!.getTime()).toBeGreaterThanOrEqual(30_000);
+		expect(incident!.recoveryMs).toBe(g1!.durationMs);
+
+		// The VM HA was not asked to restart is named, with the reason.
+		expect(incident!.notRestarted.map((vm) => [vm.name, vm.reason])).toEqual([['ldap', 'not protected by HA (restart priority not set)']]);
+
+		// The raw log has the HA message, and the tolerance trend saw the pool shrink.
+		const events = await listPoolEvents(db, 'demo', { kinds: ['ha_message'] });
+		expect(events.map((e) => e.objectName)).toContain('HA_HOST_FAILED');
+		const trend = await toleranceTrend(db, 'demo', { from: new Date(0), to: new Date(p.sim.pool.clock.now() + 1000) });
+		expect(trend[0]).toMatchObject({ haEnabled: true, liveHosts: 3, hosts: 3 });
+		expect(trend.at(-1)).toMatchObject({ haEnabled: true, liveHosts: 2, hosts: 3 });
+		expect(trend.at(-1)!.memoryFreeBytes).toBeLessThan(trend[0]!.memoryFreeBytes);
+		expect(errors.filter((e) => !(e instanceof Error && /ECONNREFUSED|cannot reach/.test(e.message)))).toEqual([]);
+	});
+});
