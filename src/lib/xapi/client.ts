@@ -289,7 +289,9 @@ export class XapiClient {
 	}
 
 	#recover(staleSession: Ref | undefined, reason: 'session' | 'connection', original?: XapiConnectionError): Promise<void> {
-		if (this.#session !== staleSession && this.#session !== undefined) return Promise.resolve();
+		// After logout() nothing logs back in behind the owner's back.
+		if (this.#session === undefined) return Promise.reject(new XapiError(XapiCode.SESSION_INVALID, ['(not logged in)'], { url: this.#base.origin }));
+		if (this.#session !== staleSession) return Promise.resolve();
 		this.#recovery ??= this.#runRecovery(reason, original).finally(() => {
 			this.#recovery = undefined;
 		});

@@ -93,8 +93,9 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * Survives failures: `EVENTS_LOST` and `SESSION_INVALID` restart from a full fetch (after a
  * re-login); "nobody answered" makes the client look for the master among the members and
  * then restarts from a full fetch, since a new session may not honour the old token. An error
- * *answer* from XAPI is only retried after a pause. A handler that throws stops the watcher
- * with its error.
+ * *answer* from XAPI is only retried after a pause. The watcher rejects (stops) when recovery
+ * itself is refused (no credentials callback, a changed password, the client logged out) and
+ * when the handler throws.
  */
 export async function watchEvents(
 	client: XapiClient,
@@ -131,12 +132,13 @@ export async function watchEvents(
 				return;
 			} catch (e) {
 				if (signal?.aborted) throw new Stopped();
+				// Only silence is worth waiting out. A refused login, missing credentials or a
+				// logged-out client will not mend by retrying: the watcher stops with it.
+				if (!(e instanceof XapiConnectionError)) throw e;
 				current = e;
 				onError?.(e, delay);
 				await sleep(delay, signal);
 				delay = Math.min(delay * 2, maxRetryDelayMs);
-				// A failed reconnect leaves the same session in place: keep trying it.
-				if (!(e instanceof XapiConnectionError) && !isXapiError(e, XapiCode.SESSION_INVALID)) return;
 			}
 		}
 	};
