@@ -1,4 +1,6 @@
 import { defineConfig } from '@playwright/test';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const E2E_PORT = Number(process.env['HAVEN_E2E_PORT'] ?? 4317);
 export const E2E_PASSWORD = 'e2e-demo-password';
@@ -33,7 +35,9 @@ export default defineConfig({
 			HAVEN_SIM_PASSWORD: E2E_PASSWORD,
 			HAVEN_EMBEDDED_SIM: 'small',
 			HAVEN_SIM_SPEED: '60',
-			HAVEN_LOG_LEVEL: 'warn'
+			HAVEN_LOG_LEVEL: 'warn',
+			// A fresh history database per run, away from the one `npm start` keeps.
+			HAVEN_DATA_DIR: join(tmpdir(), `haven-e2e-${Date.now()}`)
 		}
 	}
 });

@@ -1,11 +1,12 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { appHistory } from '$lib/server/app-history';
 import { ensureEmbeddedPool } from '$lib/server/embedded-pool';
 import { log } from '$lib/server/log';
 import { SECURITY_HEADERS, isCrossSiteMutation } from '$lib/server/security';
 import { SESSION_COOKIE, findSession, sweepExpiredSessions } from '$lib/server/sessions';
 
 export const init: ServerInit = async () => {
-	await ensureEmbeddedPool();
+	await Promise.all([ensureEmbeddedPool(), appHistory()]);
 	// Expired sessions are logged out on the pool even if their browser never comes back.
 	setInterval(() => void sweepExpiredSessions(), 60_000).unref();
 };

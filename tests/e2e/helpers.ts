@@ -6,7 +6,7 @@ export async function login(page: Page, user = 'admin', password = E2E_PASSWORD)
 	await page.getByLabel('User name').fill(user);
 	await page.getByLabel('Password').fill(password);
 	await page.getByRole('button', { name: 'Log in' }).click();
-	await expect(page).toHaveURL(/\/pool$/);
+	await expect(page).toHaveURL(/\/pool$/, { timeout: 30_000 });
 }
 
 /** The embedded simulated pool's address, as the login form pre-fills it. */

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -36,7 +37,16 @@ export async function startHaven(env: Record<string, string>): Promise<RunningHa
 	let output = '';
 	const child = spawn(process.execPath, [entry], {
 		cwd: ROOT,
-		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: url, HAVEN_LOG_LEVEL: 'info', ...env },
+		env: {
+			...process.env,
+			PORT: String(port),
+			HOST: '127.0.0.1',
+			ORIGIN: url,
+			HAVEN_LOG_LEVEL: 'info',
+			HAVEN_DATA_DIR: mkdtempSync(join(tmpdir(), 'haven-it-')),
+			DATABASE_URL: '',
+			...env
+		},
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
