@@ -372,6 +372,14 @@ describe('planning answers', () => {
 		const xml = xmlRpcClient('127.0.0.1', sim.port);
 		expect(await xmlFail(xml, 'session.login_with_password', ['root', PASSWORD])).toEqual(['HOST_IS_SLAVE', '127.0.0.2']);
 		await client.call('pool.designate_new_master', refByName(sim.pool.snapshot, 'host', 'xcp-host-1'));
+		expect(sim.pool.masterAddress).toBe('127.0.0.1');
+		// A session's calls on a slave are served while the master can be reached, not after.
+		const onSlave = xmlRpcClient('127.0.0.3', sim.port);
+		const session = client.sessionRef ?? '';
+		expect(await xmlOk(onSlave, 'pool.get_all', [session])).toHaveLength(1);
+		await control(sim, 'master/fail');
+		expect(await xmlFail(onSlave, 'pool.get_all', [session])).toEqual(['CANNOT_CONTACT_HOST', sim.pool.masterRef]);
+		await control(sim, 'hosts/127.0.0.1/recover');
 	});
 });
 
@@ -443,6 +451,16 @@ describe('events and messages', () => {
 		expect(after.events.map((e) => [e.class, e.operation, e.ref])).toEqual([['pool', 'mod', pool]]);
 		await expectXapiError(client.call('event.inject', 'vm', pool), 'HANDLE_INVALID', ['vm', pool]);
 		await expectXapiError(client.call('event.from', ['vm'], 'garbage', 1), 'EVENT_FROM_TOKEN_PARSE_FAILURE', ['garbage']);
+	});
+
+	it('cancels a cancellable task, which ends cancelled with TASK_CANCELLED', async () => {
+		const vm = refByName(sim.pool.snapshot, 'VM', 'web-2');
+		const task = await client.call<string>('Async.VM.clean_shutdown', vm);
+		expect(await client.call('task.get_allowed_operations', task)).toEqual(['cancel']);
+		await client.call('task.cancel', task);
+		await waitFor('task cancelled', () => sim.pool.snapshot.task[task]?.status === 'cancelled');
+		expect(await client.call('task.get_error_info', task)).toEqual(['TASK_CANCELLED', task]);
+		expect(sim.pool.snapshot.VM[vm]?.power_state).toBe('Running');
 	});
 
 	it('lists HA messages with message.get_all_records', async () => {

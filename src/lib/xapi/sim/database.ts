@@ -29,6 +29,8 @@ export class SimDatabase {
 	#generation = 0;
 	readonly #stamps = new Map<XapiClassName, Map<Ref, RowStamp>>();
 	#deletions: Deletion[] = [];
+	/** Deletions up to this generation have been forgotten: older tokens get EVENTS_LOST. */
+	#forgottenUpTo = 0;
 	readonly #waiters = new Set<() => void>();
 	readonly #refClass = new Map<Ref, XapiClassName>();
 
@@ -82,15 +84,18 @@ export class SimDatabase {
 		this.#stamps.get(cls)?.delete(ref);
 		this.#refClass.delete(ref);
 		this.#deletions.push({ cls, ref, generation: ++this.#generation });
-		// Deletions older than this are forgotten; a token that old gets EVENTS_LOST... never in
-		// practice for the sim, but the list must not grow without bound in a long demo.
-		if (this.#deletions.length > 10_000) this.#deletions = this.#deletions.slice(-5_000);
+		// Bounded, so a long demo does not grow without limit; tokens older than what is
+		// remembered get EVENTS_LOST, as xapi answers when its event queue overflowed.
+		if (this.#deletions.length > 10_000) {
+			const dropped = this.#deletions.splice(0, 5_000);
+			this.#forgottenUpTo = dropped[dropped.length - 1]?.generation ?? this.#forgottenUpTo;
+		}
 		this.#wake();
 	}
 
-	/** The oldest generation whose deletions are still remembered. */
-	get oldestRememberedDeletion(): number {
-		return this.#deletions[0]?.generation ?? 0;
+	/** Whether a client that last saw generation `since` may have missed a deletion. */
+	lostSince(since: number): boolean {
+		return since < this.#forgottenUpTo;
 	}
 
 	/** Rows of `classes` created or changed after generation `since`, oldest first. */

@@ -76,6 +76,7 @@ export interface EventFromOptions {
 
 export async function eventFrom(db: SimDatabase, classes: readonly string[], token: string, opts: EventFromOptions): Promise<EventFromResult> {
 	const since = parseToken(token);
+	if (token !== '' && db.lostSince(since)) throw new XapiError(XapiCode.EVENTS_LOST, []);
 	const subs = parseSubscriptions(classes);
 	// Object subscriptions narrow their class; a plain class subscription widens it again.
 	const wholeClasses = new Set<XapiClassName>();

@@ -180,6 +180,10 @@ export class SimulatedPool {
 				`No permission in user session. (Roles with this permission: ${rolesAllowed(impl.minRole).join(', ')})`
 			]);
 		}
+		// A slave serves a session's calls by asking its master; with the master gone it cannot.
+		if (ctx.hostAddress !== this.masterAddress && !this.runtime.masterReachable) {
+			throw new XapiError(XapiCode.CANNOT_CONTACT_HOST, [this.masterRef]);
+		}
 		const args = params.slice(1);
 		if (!isAsync) return impl.run({ ...ctx, session, pool: this }, args);
 		return this.tasks.start(

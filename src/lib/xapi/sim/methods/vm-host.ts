@@ -109,6 +109,7 @@ export function registerVmHostMethods(pool: SimulatedPool): void {
 	};
 
 	pool.define('VM.start', {
+		cancellable: true,
 		params: ['vm', 'start_paused', 'force'],
 		minRole: 'vm-operator',
 		async: true,
@@ -125,6 +126,7 @@ export function registerVmHostMethods(pool: SimulatedPool): void {
 	});
 
 	pool.define('VM.start_on', {
+		cancellable: true,
 		params: ['vm', 'host', 'start_paused', 'force'],
 		minRole: 'vm-power-admin',
 		async: true,
@@ -142,14 +144,16 @@ export function registerVmHostMethods(pool: SimulatedPool): void {
 	});
 
 	pool.define('VM.clean_shutdown', {
+		cancellable: true,
 		params: ['vm'],
 		minRole: 'vm-operator',
 		async: true,
-		run: async (_ctx, [vmArg]) => {
+		run: async (ctx, [vmArg]) => {
 			const [vmRef, vm] = ref(db, 'VM', vmArg, 'vm');
 			if (vm.power_state !== 'Running') throw powerStateError(vmRef, 'running', vm.power_state);
 			// The guest takes a moment to shut down; meanwhile it is still Running.
 			await pool.clock.sleep(2);
+			ctx.task?.checkCancelled();
 			if (vm.power_state !== 'Running') throw powerStateError(vmRef, 'running', vm.power_state);
 			haltVm(pool, vmRef);
 			// A VM shut down on purpose is not restarted by HA.
