@@ -203,8 +203,19 @@ export function writeXmlRpcValue(value: unknown): string {
 	throw new XmlRpcValueError(`cannot send a ${typeof value} over XML-RPC`);
 }
 
+/**
+ * Parameters XAPI declares float, by position (the session ref counts): sent as `<double>` even
+ * when integral, as XAPI refuses an int64 string there.
+ */
+const FLOAT_PARAMS: Readonly<Record<string, readonly number[]>> = {
+	'event.from': [3]
+};
+
 export function writeXmlRpcCall(method: string, params: readonly unknown[]): string {
-	const body = params.map((p) => `<param>${writeXmlRpcValue(p)}</param>`).join('');
+	const floats = FLOAT_PARAMS[method] ?? [];
+	const body = params
+		.map((p, i) => `<param>${floats.includes(i) && typeof p === 'number' && Number.isFinite(p) ? `<value><double>${p}</double></value>` : writeXmlRpcValue(p)}</param>`)
+		.join('');
 	return `<?xml version="1.0"?><methodCall><methodName>${escapeXml(method)}</methodName><params>${body}</params></methodCall>`;
 }
 

@@ -39,6 +39,10 @@ describe('writeXmlRpcCall', () => {
 		expect(call).toContain('<methodName>VM.set_order</methodName>');
 		expect(call).toContain('<param><value><string>2</string></value></param>');
 	});
+
+	it("sends event.from's timeout as a double even when integral: XAPI refuses an int64 string there", () => {
+		expect(writeXmlRpcCall('event.from', ['OpaqueRef:s', ['vm'], '', 30])).toContain('<param><value><double>30</double></value></param>');
+	});
 });
 
 describe('parseXmlRpcResponse', () => {
