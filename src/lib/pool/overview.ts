@@ -24,6 +24,10 @@ export interface HostOverview {
 	memoryTotal: number;
 	memoryFree: number;
 	vms: VmOverview[];
+	/** Statefile VDIs this host currently uses (host.ha_statefiles); empty when it lost them or HA is off. */
+	haStatefiles?: Ref[];
+	/** Hosts this one hears heartbeats from (host.ha_network_peers, as uuids). */
+	haNetworkPeers?: string[];
 }
 
 export interface SrOverview {
@@ -45,6 +49,12 @@ export interface PoolOverview {
 	haHostFailuresToTolerate: number;
 	haPlanExistsFor: number;
 	haOvercommitted: boolean;
+	/** pool.ha_allow_overcommit. */
+	haAllowOvercommit?: boolean;
+	/** pool.ha_configuration.timeout in seconds (60 when unset). */
+	haTimeout?: number;
+	/** The statefile VDIs the pool uses (pool.ha_statefiles). */
+	haStatefiles?: Ref[];
 	hosts: HostOverview[];
 	srs: SrOverview[];
 	/** VMs not resident on any host (halted, suspended). */
@@ -53,6 +63,12 @@ export interface PoolOverview {
 
 /** The subset of classes the overview reads. */
 export type OverviewClasses = Pick<Snapshot, 'pool' | 'host' | 'host_metrics' | 'VM' | 'SR' | 'PBD' | 'VDI'>;
+
+/** The HA timeout as the toolstack reads it: ha_configuration.timeout, else 60 s. */
+function haTimeoutSeconds(configuration: Record<string, string> | undefined): number {
+	const value = Number(configuration?.['timeout']);
+	return Number.isFinite(value) && value > 0 ? value : 60;
+}
 
 const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name, 'en', { numeric: true });
 
@@ -96,7 +112,9 @@ export function poolOverview(s: OverviewClasses): PoolOverview {
 			enabled: host.enabled,
 			memoryTotal: metrics?.memory_total ?? 0,
 			memoryFree: metrics?.memory_free ?? 0,
-			vms
+			vms,
+			haStatefiles: [...(host.ha_statefiles ?? [])],
+			haNetworkPeers: [...(host.ha_network_peers ?? [])]
 		};
 	});
 	hosts.sort((a, b) => Number(b.isMaster) - Number(a.isMaster) || byName(a, b));
@@ -128,6 +146,9 @@ export function poolOverview(s: OverviewClasses): PoolOverview {
 		haHostFailuresToTolerate: pool.ha_host_failures_to_tolerate,
 		haPlanExistsFor: pool.ha_plan_exists_for,
 		haOvercommitted: pool.ha_overcommitted,
+		haAllowOvercommit: pool.ha_allow_overcommit,
+		haTimeout: haTimeoutSeconds(pool.ha_configuration),
+		haStatefiles: [...pool.ha_statefiles],
 		hosts,
 		srs,
 		offlineVms
