@@ -36,6 +36,8 @@ export default defineConfig({
 			HAVEN_EMBEDDED_SIM: 'small',
 			HAVEN_SIM_SPEED: '60',
 			HAVEN_LOG_LEVEL: 'warn',
+			// Every spec logs in from 127.0.0.1; the per-address limit is tested in vitest.
+			HAVEN_LOGIN_MAX_PER_ADDRESS: '100000',
 			// A fresh history database per run, away from the one `npm start` keeps.
 			HAVEN_DATA_DIR: join(tmpdir(), `haven-e2e-${Date.now()}`)
 		}

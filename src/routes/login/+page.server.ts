@@ -2,6 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import * as v from 'valibot';
 import { pools } from '$lib/server/config';
 import { log } from '$lib/server/log';
+import { failedLoginsPerUser, loginsPerAddress } from '$lib/server/rate-limit';
 import { SESSION_ABSOLUTE_MS, SESSION_COOKIE, openSession } from '$lib/server/sessions';
 import { describeXapiError } from '$lib/xapi/describe';
 import { XapiConnectionError, XapiError } from '$lib/xapi/errors';
@@ -23,7 +24,7 @@ export const load: PageServerLoad = ({ locals }) => {
 };
 
 export const actions: Actions = {
-	default: async ({ request, cookies, url }) => {
+	default: async ({ request, cookies, url, getClientAddress }) => {
 		const form = await request.formData();
 		const raw = { pool: form.get('pool'), user: form.get('user'), password: form.get('password') };
 		const values = { pool: typeof raw.pool === 'string' ? raw.pool : '', user: typeof raw.user === 'string' ? raw.user : '' };
@@ -31,6 +32,14 @@ export const actions: Actions = {
 		if (!parsed.success) {
 			return fail(400, { values, message: parsed.issues.map((i) => i.message).join('. '), code: 'INVALID_INPUT' });
 		}
+		const address = getClientAddress();
+		const userKey = `${parsed.output.user.toLowerCase()}|${address}`;
+		const wait = Math.max(failedLoginsPerUser.retryAfter(userKey), loginsPerAddress.retryAfter(address));
+		if (wait > 0) {
+			log.warn({ user: parsed.output.user, address }, 'login rate-limited');
+			return fail(429, { values, message: `Too many login attempts. Try again in ${wait} s.`, code: 'RATE_LIMITED' });
+		}
+		loginsPerAddress.hit(address);
 		const target = pools.find(parsed.output.pool);
 		if (!target) {
 			return fail(400, { values, message: `Haven is not configured to manage a pool at "${parsed.output.pool}".`, code: 'POOL_NOT_ALLOWED' });
@@ -39,8 +48,10 @@ export const actions: Actions = {
 		try {
 			const session = await openSession(target, parsed.output.user, parsed.output.password);
 			sessionId = session.id;
+			failedLoginsPerUser.reset(userKey);
 		} catch (e) {
 			if (e instanceof XapiError) {
+				if (e.code === 'SESSION_AUTHENTICATION_FAILED') failedLoginsPerUser.hit(userKey);
 				log.info({ user: parsed.output.user, pool: target.id, code: e.code }, 'login refused by pool');
 				return fail(e.code === 'SESSION_AUTHENTICATION_FAILED' ? 401 : 502, { values, message: describeXapiError(e.code, e.params), code: e.code });
 			}

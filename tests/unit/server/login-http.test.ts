@@ -69,6 +69,16 @@ describe('login over HTTP against the simulated pool', () => {
 		expect(await res.text()).toContain('not configured to manage a pool');
 	});
 
+	it('rate-limits failed logins per user and address, even for the right password after', async () => {
+		for (let i = 0; i < 5; i++) expect((await login('operator', `wrong-${i}`)).status).toBe(401);
+		const blocked = await login('operator', PASSWORD);
+		expect(blocked.status).toBe(429);
+		expect(await blocked.text()).toContain('Too many login attempts');
+		expect(sessionCookie(blocked)).toBeUndefined();
+		// Other users from the same address are not locked out by someone else's failures.
+		expect((await login('helpdesk', PASSWORD)).status).toBe(303);
+	});
+
 	it('refuses a cross-site post', async () => {
 		const res = await postForm(haven.url, '/login', { pool: sim.address, user: 'admin', password: PASSWORD }, { origin: 'https://evil.example' });
 		expect(res.status).toBe(403);
