@@ -51,6 +51,9 @@ describe('wire protocol', () => {
 		expect(pool?.['ha_enabled']).toBe(false);
 		const hosts = (await xmlOk(xml, 'host_metrics.get_all_records', [session])) as Record<string, { memory_total: unknown }>;
 		for (const m of Object.values(hosts)) expect(m.memory_total).toMatch(/^\d+$/);
+		// Datetimes travel as <dateTime.iso8601>, which the package turns into Dates.
+		const metrics = (await xmlOk(xml, 'VM_metrics.get_all_records', [session])) as Record<string, { start_time: unknown }>;
+		expect(Object.values(metrics)[0]?.start_time).toBeInstanceOf(Date);
 	});
 
 	it('answers system.listMethods over XML-RPC as a bare array', async () => {

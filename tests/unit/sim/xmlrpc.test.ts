@@ -32,6 +32,10 @@ describe('the simulator XML-RPC codec', () => {
 				'<member><name>name</name><value>a&lt;b</value></member><member><name>ok</name><value><boolean>1</boolean></value></member></struct></value>'
 		);
 		expect(parseValue(writeValue(['x', { a: [] }]))).toEqual(['x', { a: [] }]);
+		expect(writeValue({ created: '20261125T16:05:00Z', name_label: '20261125T16:05:00Z', timestamp: '1795623089.059' })).toBe(
+			'<value><struct><member><name>created</name><value><dateTime.iso8601>20261125T16:05:00Z</dateTime.iso8601></value></member>' +
+				'<member><name>name_label</name><value>20261125T16:05:00Z</value></member><member><name>timestamp</name><value>1795623089.059</value></member></struct></value>'
+		);
 	});
 
 	it('wraps results in Status structs, except the bare listMethods answer', () => {

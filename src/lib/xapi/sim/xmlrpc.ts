@@ -19,6 +19,12 @@ export interface XmlRpcCall {
 
 /** Fields XAPI declares as float: written as `<double>`; every other number is an int64 string. */
 const FLOAT_FIELDS = new Set(['progress']);
+/**
+ * Fields XAPI declares as datetime, written as `<dateTime.iso8601>`. The value must also look
+ * like one: an event's `timestamp` is a plain string, a message's is a datetime.
+ */
+const DATETIME_FIELDS = new Set(['created', 'finished', 'timestamp', 'start_time', 'last_updated']);
+const XAPI_DATETIME = /^\d{8}T\d{2}:\d{2}:\d{2}Z$/;
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
@@ -219,6 +225,7 @@ export function writeValue(value: unknown, field?: string): string {
 	if (value === null || value === undefined) return '<value></value>';
 	switch (typeof value) {
 		case 'string':
+			if (field !== undefined && DATETIME_FIELDS.has(field) && XAPI_DATETIME.test(value)) return `<value><dateTime.iso8601>${value}</dateTime.iso8601></value>`;
 			return `<value>${escapeXml(value)}</value>`;
 		case 'boolean':
 			return `<value><boolean>${value ? 1 : 0}</boolean></value>`;
