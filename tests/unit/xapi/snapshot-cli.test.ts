@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSnapshot } from '../../../src/lib/planner/parse';
 import { XapiClient } from '../../../src/lib/xapi/client';
 import { XAPI_CLASSES } from '../../../src/lib/xapi/records';
 import { startSimHttpServer } from '../../../src/lib/xapi/sim/http';
@@ -74,8 +75,12 @@ describe('npm run snapshot', () => {
 				expect(again[cls], cls).toEqual(dumped[cls]);
 			}
 		} finally {
+			copy.stop();
 			await server.close();
 		}
+		// And it is what the planner reads.
+		const parsed = parseSnapshot(dumped);
+		expect(parsed.ok ? [] : parsed.issues).toEqual([]);
 	});
 
 	it('dumps only the classes asked for', async () => {
