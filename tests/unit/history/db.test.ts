@@ -1,26 +1,37 @@
-import { describe, expect, it } from 'vitest';
-import { openDb } from '../../../src/lib/server/history/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb, type Db } from '../../../src/lib/server/history/db';
 import { MIGRATIONS, migrate, type Migration } from '../../../src/lib/server/history/migrations';
-import { describeBackends, useDb } from './backends';
+import { describeBackends } from './backends';
 
 describeBackends('history database', (backend) => {
-	const shared = useDb(backend);
+	// One database for the block: the first test migrates it (twice at once), the others use it.
+	let fresh: ReturnType<typeof backend.fresh> | undefined;
+	let a: Db | undefined;
+	let b: Db | undefined;
+	const shared = {
+		get db(): Db {
+			if (!a) throw new Error('database not open');
+			return a;
+		}
+	};
+	beforeAll(async () => {
+		fresh = backend.fresh();
+		a = await openDb(fresh.options);
+		// PGlite allows one connection; PostgreSQL gets a second, as a second instance would.
+		b = backend.name === 'postgres' ? await openDb(fresh.options) : a;
+	});
+	afterAll(async () => {
+		if (b && b !== a) await b.close();
+		await a?.close();
+		await fresh?.cleanup();
+	});
 
 	it('applies every migration once, even when two instances migrate at the same time', async () => {
-		const fresh = backend.fresh();
-		const a = await openDb(fresh.options);
-		const b = backend.name === 'postgres' ? await openDb(fresh.options) : a;
-		try {
-			const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
-			expect([...ra.applied, ...rb.applied].sort()).toEqual(MIGRATIONS.map((m) => m.version));
-			const rows = await a.query<{ version: number }>('select version from schema_migrations order by version');
-			expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
-			expect((await migrate(a)).applied).toEqual([]);
-		} finally {
-			if (b !== a) await b.close();
-			await a.close();
-			await fresh.cleanup();
-		}
+		const [ra, rb] = await Promise.all([migrate(a!), migrate(b!)]);
+		expect([...ra.applied, ...rb.applied].sort()).toEqual(MIGRATIONS.map((m) => m.version));
+		const rows = await a!.query<{ version: number }>('select version from schema_migrations order by version');
+		expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+		expect((await migrate(a!)).applied).toEqual([]);
 	});
 
 	it('rolls back a migration that fails half way, leaving the version unrecorded', async () => {
