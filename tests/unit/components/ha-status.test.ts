@@ -12,7 +12,7 @@ function haPool(opts: { breakStatefileOn?: number; deafHost?: number; failHost?:
 	b.vm({ name: 'p1', memoryGiB: 2, host: hosts[0] ?? null, priority: 'restart' });
 	b.vm({ name: 'p2', memoryGiB: 2, host: hosts[1] ?? null, priority: 'restart', order: 1 });
 	b.vm({ name: 'be', memoryGiB: 2, host: hosts[1] ?? null, priority: 'best-effort' });
-	b.vm({ name: 'none', memoryGiB: 2, host: hosts[2] });
+	b.vm({ name: 'none', memoryGiB: 2, host: hosts[2] ?? null });
 	b.enableHa(sr, { hostFailuresToTolerate: 1, timeoutSeconds: 30 });
 	const s = b.finish();
 	const hostRecord = (i: number | undefined) => (i === undefined ? undefined : s.host[hosts[i] as string]);
