@@ -214,6 +214,27 @@ describe('overcommitment', () => {
 	});
 });
 
+describe('enabling HA', () => {
+	it('runs one enable at a time, and undoes it when a host fails midway', async () => {
+		sim = await startSim({ speed: 20 }); // 9 simulated seconds of work take about half a second
+		const s = sim;
+		const client = await operatorClient(s);
+		const sr = refByName(s.pool.snapshot, 'SR', 'iSCSI shared storage');
+		const first = await client.call<string>('Async.pool.enable_ha', [sr], {});
+		await waitFor('enable under way', () => (s.pool.snapshot.task[first]?.progress ?? 0) > 0);
+		const second = await client.call<string>('Async.pool.enable_ha', [sr], {});
+		await waitFor('second enable refused', () => s.pool.snapshot.task[second]?.status === 'failure');
+		expect(s.pool.snapshot.task[second]?.error_info).toEqual(['OTHER_OPERATION_IN_PROGRESS', 'pool', s.pool.poolRef]);
+
+		await control(s, 'hosts/xcp-host-3/fail');
+		await waitFor('first enable failed', () => s.pool.snapshot.task[first]?.status === 'failure');
+		const host3 = refByName(s.pool.snapshot, 'host', 'xcp-host-3');
+		expect(s.pool.snapshot.task[first]?.error_info).toEqual(['HOST_OFFLINE', host3]);
+		expect(s.pool.poolRecord).toMatchObject({ ha_enabled: false, ha_statefiles: [] });
+		expect(Object.values(s.pool.snapshot.host).every((h) => h.ha_statefiles.length === 0)).toBe(true);
+	});
+});
+
 describe('the heartbeat statefile', () => {
 	it('raises HA_STATEFILE_LOST, and without it a minority partition fences', async () => {
 		sim = await startSim();

@@ -21,7 +21,7 @@
 import { HaMessage } from '../codes';
 import type { Ref } from '../records';
 import type { SimTimer } from './clock';
-import { bootVm, cannotBootHere, chooseHost, haltVm, hostFreeMemory, isProtected, refreshMemory, restartOrder } from './operations';
+import { bootVm, cannotBootHere, chooseHost, haltVm, isProtected, refreshMemory, restartOrder } from './operations';
 import { planExistsFor, toolstackFailoverPlan, toolstackMaxFailuresToTolerate } from './planning';
 import type { SimulatedPool } from './pool';
 
@@ -47,6 +47,7 @@ export class HaRuntime {
 	readonly #hosts = new Map<Ref, HostRuntime>();
 	readonly #endpointListeners = new Set<EndpointListener>();
 	readonly #retries = new Map<Ref, SimTimer>();
+	readonly #restartAlerted = new Set<Ref>();
 	#statefileOk = true;
 	#restartChain: Promise<void> = Promise.resolve();
 	#stopped = false;
@@ -148,7 +149,7 @@ export class HaRuntime {
 		this.#statefileOk = false;
 		const pool = this.#pool.poolRecord;
 		if (pool.ha_enabled) {
-			this.#pool.addMessage(HaMessage.HA_STATEFILE_LOST, 'Pool', pool.uuid, 'The HA heartbeat SR is unreachable: hosts can no longer heartbeat through the statefile');
+			this.#pool.addMessage(HaMessage.HA_STATEFILE_LOST, 'Pool', pool.uuid, 'All live servers have lost access to the HA statefile');
 			for (const [ref, host] of Object.entries(this.#pool.snapshot.host)) {
 				if (host.ha_statefiles.length === 0) continue;
 				host.ha_statefiles = [];
@@ -406,17 +407,15 @@ export class HaRuntime {
 		if (host) {
 			this.#pool.clock.cancel(this.#retries.get(vmRef));
 			this.#retries.delete(vmRef);
+			this.#restartAlerted.delete(vmRef);
 			bootVm(this.#pool, vmRef, host);
 			return;
 		}
-		this.#pool.addMessage(
-			HaMessage.HA_PROTECTED_VM_RESTART_FAILED,
-			'VM',
-			vm.uuid,
-			`HA could not restart protected VM '${vm.name_label}': no live host has ${Math.ceil((vm.memory_static_max + vm.memory_overhead) / 2 ** 20)} MiB free (largest free: ${Math.floor(
-				Math.max(0, ...Object.keys(this.#pool.snapshot.host).filter((h) => this.hostIsUp(h)).map((h) => hostFreeMemory(this.#pool, h))) / 2 ** 20
-			)} MiB)`
-		);
+		// xapi alerts once per VM (with an empty body) until it is restarted, then retries quietly.
+		if (!this.#restartAlerted.has(vmRef)) {
+			this.#restartAlerted.add(vmRef);
+			this.#pool.addMessage(HaMessage.HA_PROTECTED_VM_RESTART_FAILED, 'VM', vm.uuid, '');
+		}
 		this.#pool.clock.cancel(this.#retries.get(vmRef));
 		this.#retries.set(
 			vmRef,

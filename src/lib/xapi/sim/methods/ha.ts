@@ -121,30 +121,56 @@ async function enableHa(ctx: MethodContext, heartbeatSrs: Ref[], configuration: 
 	const statefile = existingVdi(pool, sr, 'ha_statefile', STATEFILE_SIZE) ?? createVdi(pool, sr, 'Statefile for HA', 'Used for storage heartbeating', 'ha_statefile', STATEFILE_SIZE);
 	// The metadata VDI (redo log) lets a new master replay the database after a failover.
 	if (!existingVdi(pool, sr, 'redo_log', METADATA_VDI_SIZE)) createVdi(pool, sr, 'Metadata for HA', 'Used for master failover', 'redo_log', METADATA_VDI_SIZE);
-	record.ha_statefiles = [statefile];
-	record.ha_configuration = { ...configuration };
-	record.ha_plan_exists_for = 0;
-	record.ha_cluster_stack = 'xhad';
-	pool.db.touch('pool', pool.poolRef);
-	// Preconfigure every host (attach statefile and metadata VDI, write the config), then arm.
-	for (const host of hosts) {
-		await step();
-		const h = snap.host[host];
-		if (!h) continue;
-		h.ha_statefiles = [statefile];
-		h.ha_network_peers = hosts.filter((o) => o !== host).map((o) => snap.host[o]?.uuid ?? o);
-		pool.db.touch('host', host);
-	}
-	for (let i = 0; i < hosts.length * 2; i++) await step();
-	// Re-read: a host may have failed while HA was being armed.
-	for (const host of Object.keys(snap.host)) {
-		if (!pool.runtime.hostIsUp(host)) throw new XapiError(XapiCode.HOST_OFFLINE, [host]);
+	const before = { statefiles: record.ha_statefiles, configuration: record.ha_configuration, planExistsFor: record.ha_plan_exists_for };
+	try {
+		record.ha_statefiles = [statefile];
+		record.ha_configuration = { ...configuration };
+		record.ha_plan_exists_for = 0;
+		record.ha_cluster_stack = 'xhad';
+		pool.db.touch('pool', pool.poolRef);
+		// Preconfigure every host (attach statefile and metadata VDI, write the config), then arm.
+		for (const host of hosts) {
+			await step();
+			const h = snap.host[host];
+			if (!h) continue;
+			h.ha_statefiles = [statefile];
+			h.ha_network_peers = hosts.filter((o) => o !== host).map((o) => snap.host[o]?.uuid ?? o);
+			pool.db.touch('host', host);
+		}
+		for (let i = 0; i < hosts.length * 2; i++) await step();
+		// A host may have failed while HA was being armed: xapi then aborts and undoes.
+		for (const host of hosts) {
+			if (!pool.runtime.hostIsUp(host)) throw new XapiError(XapiCode.HOST_OFFLINE, [host]);
+		}
+	} catch (e) {
+		record.ha_statefiles = before.statefiles;
+		record.ha_configuration = before.configuration;
+		record.ha_plan_exists_for = before.planExistsFor;
+		pool.db.touch('pool', pool.poolRef);
+		for (const [host, h] of Object.entries(snap.host)) {
+			h.ha_statefiles = [];
+			h.ha_network_peers = [];
+			pool.db.touch('host', host);
+		}
+		throw e;
 	}
 	record.ha_enabled = true;
 	pool.db.touch('pool', pool.poolRef);
 	pool.runtime.updatePoolStatus();
 	return '';
 }
+
+/** One HA enable/disable at a time, as the pool's current_operations enforce. */
+async function exclusively(pool: SimulatedPool, work: () => Promise<string>): Promise<string> {
+	if (haOperationInProgress.has(pool)) throw new XapiError(XapiCode.OTHER_OPERATION_IN_PROGRESS, ['pool', pool.poolRef]);
+	haOperationInProgress.add(pool);
+	try {
+		return await work();
+	} finally {
+		haOperationInProgress.delete(pool);
+	}
+}
+const haOperationInProgress = new WeakSet<SimulatedPool>();
 
 async function disableHa(ctx: MethodContext): Promise<string> {
 	const pool = ctx.pool;
@@ -175,9 +201,13 @@ export function registerHaMethods(pool: SimulatedPool): void {
 		params: ['heartbeat_srs', 'configuration'],
 		minRole: 'pool-operator',
 		async: true,
-		run: (ctx, [srs, configuration]) => enableHa(ctx, refList(db, 'SR', srs, 'heartbeat_srs'), stringMap(configuration, 'configuration'))
+		run: (ctx, [srs, configuration]) => {
+			const heartbeatSrs = refList(db, 'SR', srs, 'heartbeat_srs');
+			const config = stringMap(configuration, 'configuration');
+			return exclusively(pool, () => enableHa(ctx, heartbeatSrs, config));
+		}
 	});
-	pool.define('pool.disable_ha', { params: [], minRole: 'pool-operator', async: true, run: (ctx) => disableHa(ctx) });
+	pool.define('pool.disable_ha', { params: [], minRole: 'pool-operator', async: true, run: (ctx) => exclusively(pool, () => disableHa(ctx)) });
 
 	pool.define('pool.ha_compute_max_host_failures_to_tolerate', {
 		params: [],
