@@ -214,6 +214,34 @@ describe('overcommitment', () => {
 	});
 });
 
+describe('the plan guard', () => {
+	it('refuses changes that would break the failover plan unless overcommit is allowed; emergency_ha_disable turns HA off', async () => {
+		sim = await startSim();
+		const s = sim;
+		const client = await operatorClient(s);
+		const names = ['db-primary', 'db-replica', 'mail', 'app-1', 'app-2'];
+		await protect(client, s, Object.fromEntries(names.map((n) => [n, { priority: 'restart' }])));
+		await enableHa(client, s, 1);
+		const host3 = refByName(s.pool.snapshot, 'host', 'xcp-host-3');
+		// Disabling a host leaves two: the plan for one failure would vanish.
+		await expect(client.call('host.disable', host3)).rejects.toMatchObject({ code: 'HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN' });
+		expect(s.pool.snapshot.host[host3]?.enabled).toBe(true);
+		// So would protecting a VM pinned to one host by its local disk.
+		const pinned = refByName(s.pool.snapshot, 'VM', 'build-cache');
+		await expect(client.call('VM.set_ha_restart_priority', pinned, 'restart')).rejects.toMatchObject({ code: 'HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN' });
+
+		await client.call('pool.set_ha_allow_overcommit', s.pool.poolRef, true);
+		await client.call('host.disable', host3);
+		expect(s.pool.poolRecord).toMatchObject({ ha_overcommitted: true, ha_plan_exists_for: 0 });
+		expect(messageNames(s.pool.snapshot)).toContain('HA_POOL_OVERCOMMITTED');
+
+		await client.call('host.emergency_ha_disable');
+		expect(s.pool.poolRecord.ha_enabled).toBe(false);
+		await expect(client.call('host.emergency_ha_disable')).rejects.toMatchObject({ code: 'HA_NOT_ENABLED' });
+		expect(await client.call('host.emergency_ha_disable', true)).toBe('');
+	});
+});
+
 describe('enabling HA', () => {
 	it('runs one enable at a time, and undoes it when a host fails midway', async () => {
 		sim = await startSim({ speed: 20 }); // 9 simulated seconds of work take about half a second
