@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { XapiClient } from '$lib/xapi/client';
+import { XapiClient, type TransportFactory } from '$lib/xapi/client';
+import { autoTransport } from '$lib/xapi/transport';
+import { pinFor } from './pins';
+import { configuredCa, verifiedFetch, type TrustOptions } from './tls';
 import type { PoolTarget } from './config';
 import { log } from './log';
 import { canConfigureHa, roleFromPool, type HavenRole } from './roles';
@@ -44,16 +47,37 @@ function toView(s: HavenSession): SessionView {
 	};
 }
 
+const CALL_TIMEOUT_MS = 60_000;
+
+/**
+ * HTTPS endpoints are verified against the configured CA or a pinned certificate (per host:port,
+ * so each pool member needs its own pin unless a CA signs them all); plain HTTP is only ever
+ * the simulated pool on loopback.
+ */
+export function transportFor(extraPin?: { hostPort: string; pin: NonNullable<TrustOptions['pin']> }): TransportFactory {
+	return (url) => {
+		if (url.protocol !== 'https:') return autoTransport(url.toString(), { timeoutMs: CALL_TIMEOUT_MS });
+		const pin = extraPin?.hostPort === url.host ? extraPin.pin : pinFor(url.host);
+		return autoTransport(url.toString(), { timeoutMs: CALL_TIMEOUT_MS, fetch: verifiedFetch({ ca: configuredCa(), pin }) });
+	};
+}
+
 /**
  * Logs in to the pool and opens a Haven session. XAPI's own refusal (an `XapiError`) is passed
  * up unchanged so the form can show it.
  */
-export async function openSession(pool: PoolTarget, user: string, password: string): Promise<SessionView> {
+export async function openSession(
+	pool: PoolTarget,
+	user: string,
+	password: string,
+	options: { pin?: { hostPort: string; pin: NonNullable<TrustOptions['pin']> } } = {}
+): Promise<SessionView> {
 	// The password stays here, server-side, so the client can log in again after SESSION_INVALID
 	// or a master failover without asking the user.
 	const client = new XapiClient({
 		address: pool.address,
 		originator: 'haven',
+		transport: transportFor(options.pin),
 		credentials: () => ({ user, password }),
 		onMasterChange: (url) => log.warn({ user, pool: pool.id, master: url.host }, 'pool master changed; reconnected')
 	});
