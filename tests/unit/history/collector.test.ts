@@ -80,4 +80,31 @@ describeBackends('collector', (backend) => {
 		expect(trend.at(-1)!.memoryFreeBytes).toBeLessThan(trend[0]!.memoryFreeBytes);
 		expect(errors.filter((e) => !(e instanceof Error && /ECONNREFUSED|cannot reach/.test(e.message)))).toEqual([]);
 	});
+
+	it('follows the pool through a master failure and keeps collecting on the new master', async () => {
+		const { db } = shared;
+		const p = (pool = await startHaPool());
+		await p.admin.call('VM.set_ha_restart_priority', p.vm('web-1'), 'restart');
+		const errorsSeen: string[] = [];
+		const collector = startCollector({ db, poolId: 'demo', connect: p.connect, clock: () => p.sim.pool.clock.now(), leaseTtlMs: 5000, eventTimeoutS: 5, onError: (e) => errorsSeen.push(String(e)) });
+		collectors.push(collector);
+		await waitFor('the collector to record its first state', async () => (await db.query(`select 1 from observed_state where pool_id = 'demo'`)).length > 0);
+
+		await p.control('/control/master/fail');
+		await p.control('/control/settle');
+		const first = await waitFor('the master failure incident', async () => {
+			const list = await listIncidents(db, 'demo');
+			return list.find((i) => i.host.name === 'xcp-host-1' && i.status === 'closed');
+		});
+		const incident = await getIncident(db, first.id);
+		const master = incident!.entries.find((e) => e.kind === 'master_changed' && e.detail?.['from'] !== undefined);
+		expect(master?.detail).toMatchObject({ fromName: 'xcp-host-1', toName: expect.stringMatching(/xcp-host-[23]/) });
+		expect(incident!.groups.flatMap((g) => g.vms.map((vm) => [vm.name, vm.startedOn?.name]))).toEqual([['web-1', expect.stringMatching(/xcp-host-[23]/)]]);
+
+		// Still collecting, now through the new master.
+		await p.control('/control/hosts/xcp-host-3/fail');
+		await p.control('/control/settle');
+		await waitFor('the second incident', async () => (await listIncidents(db, 'demo')).find((i) => i.host.name === 'xcp-host-3' && i.status === 'closed'));
+		expect(errorsSeen.filter((e) => !/cannot reach|ECONNREFUSED|SESSION_INVALID|HOST_IS_SLAVE/.test(e))).toEqual([]);
+	});
 });

@@ -147,6 +147,19 @@ function applyEvents(records: Partial<Snapshot>, update: Extract<WatchUpdate, { 
 	}
 }
 
+/**
+ * A master change is only noticed once the client has found the new master, which can be long
+ * after the fact; the pool's own POOL_MASTER_TRANSITION message says when it happened.
+ */
+function timeMasterChanges(facts: Fact[], view: View): void {
+	for (const fact of facts) {
+		if (fact.kind !== 'master_changed' || !fact.ref) continue;
+		const uuid = view.hosts[fact.ref]?.uuid;
+		const message = facts.find((m) => m.kind === 'ha_message' && (m.name === 'POOL_MASTER_TRANSITION' || m.name === 'MASTER_CHANGED') && m.uuid === uuid);
+		if (message && message.at < fact.at) fact.at = message.at;
+	}
+}
+
 export function startCollector(options: CollectorOptions): Collector {
 	const { db, poolId, connect } = options;
 	const owner = options.owner ?? `collector-${randomUUID()}`;
@@ -213,6 +226,7 @@ export function startCollector(options: CollectorOptions): Collector {
 				newMessages = messageFacts(fresh, now);
 				const after = viewOf(records);
 				const facts = [...newMessages, ...(current ? diffViews(current, after, now) : [])];
+				timeMasterChanges(facts, after);
 				const key = toleranceKey(after);
 				const sample = key !== lastSampleKey || now - lastSampleAt >= sampleIntervalMs;
 				const before = stored;

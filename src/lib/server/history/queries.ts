@@ -219,9 +219,18 @@ export async function getIncident(db: Db, id: number): Promise<IncidentDetail | 
 	}
 
 	// With HA, HA_HOST_FAILED and host_metrics.live turning false say the same thing: keep
-	// the message, which names the cause.
-	if (entries.some((e) => e.kind === 'host_declared_dead' && e.detail?.['message'] === 'HA_HOST_FAILED')) {
-		for (let i = entries.length - 1; i >= 0; i--) if (entries[i]?.kind === 'host_declared_dead' && entries[i]?.detail?.['source'] === 'host_metrics') entries.splice(i, 1);
+	// the message, which names the cause, at the earlier of the two times.
+	const fromMessage = entries.find((e) => e.kind === 'host_declared_dead' && e.detail?.['message'] === 'HA_HOST_FAILED');
+	if (fromMessage) {
+		for (let i = entries.length - 1; i >= 0; i--) {
+			const entry = entries[i];
+			if (entry?.kind !== 'host_declared_dead' || entry.detail?.['source'] !== 'host_metrics') continue;
+			if (entry.at < fromMessage.at) {
+				fromMessage.at = entry.at;
+				fromMessage.sinceDeclaredMs = entry.sinceDeclaredMs;
+			}
+			entries.splice(i, 1);
+		}
 	}
 	const halted = [...vms.values()];
 	if (halted.length > 0) {
