@@ -51,5 +51,6 @@ export async function startSimulatedPool(options: StartSimOptions = {}): Promise
 }
 
 export { SimulatedPool } from './pool';
+export { inProcessTransport } from './in-process';
 export { SimClock } from './clock';
 export type { HostCondition } from './ha-runtime';
