@@ -92,6 +92,35 @@ function writeUrl() {
 	console.log(url);
 }
 
+function initCluster(bin) {
+	rmSync(dataDir, { recursive: true, force: true });
+	mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+	if (isRoot) {
+		const pgUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+		const pgGid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+		chownSync(dataDir, pgUid, pgGid);
+	}
+	log(`creating a throwaway cluster in ${dataDir}`);
+	run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C.UTF-8'], { asPostgres: true });
+}
+
+/** Starts the cluster (creating it when missing or `fresh`); true once it answers. */
+function start(bin, { fresh }) {
+	if (fresh || !existsSync(join(dataDir, 'PG_VERSION'))) initCluster(bin);
+	const options = [
+		`-p ${port}`,
+		`-c listen_addresses=${host}`,
+		`-c unix_socket_directories=${dataDir}`,
+		'-c fsync=off',
+		'-c synchronous_commit=off',
+		'-c full_page_writes=off',
+		'-c max_connections=200'
+	].join(' ');
+	log(`starting PostgreSQL on ${host}:${port}`);
+	const r = run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-o', options, '-w', '-t', '60', 'start'], { asPostgres: true, allowFail: true });
+	return r.status === 0 && ready(bin);
+}
+
 function main() {
 	let bin = findBinDir();
 	if (process.argv.includes('--stop')) {
@@ -108,29 +137,12 @@ function main() {
 		if (isRoot && spawnSync('id', ['-u', 'postgres'], { stdio: 'ignore' }).status !== 0) {
 			fail('no "postgres" user to run the server as (Debian\'s postgresql-common creates it)');
 		}
-		if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-			rmSync(dataDir, { recursive: true, force: true });
-			mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-			if (isRoot) {
-				const pgUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-				const pgGid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-				chownSync(dataDir, pgUid, pgGid);
-			}
-			log(`creating a throwaway cluster in ${dataDir}`);
-			run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C.UTF-8'], { asPostgres: true });
+		// A folder left by a killed run normally starts fine (stale pid files are ignored); if it
+		// does not, it only ever held test data: start over from a fresh cluster once.
+		if (!start(bin, { fresh: false })) {
+			log('the existing test cluster did not start; creating it anew');
+			if (!start(bin, { fresh: true })) fail(`PostgreSQL did not start on ${host}:${port}; see ${join(dataDir, 'server.log')}`);
 		}
-		const options = [
-			`-p ${port}`,
-			`-c listen_addresses=${host}`,
-			`-c unix_socket_directories=${dataDir}`,
-			'-c fsync=off',
-			'-c synchronous_commit=off',
-			'-c full_page_writes=off',
-			'-c max_connections=200'
-		].join(' ');
-		log(`starting PostgreSQL on ${host}:${port}`);
-		run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-o', options, '-w', '-t', '60', 'start'], { asPostgres: true });
-		if (!ready(bin)) fail(`PostgreSQL started but does not answer on ${host}:${port}; see ${join(dataDir, 'server.log')}`);
 	}
 
 	if (psql(bin, `select 1 from pg_database where datname = '${database}'`) !== '1') {
