@@ -192,7 +192,7 @@ export class SimulatedPool {
 			async (task) => {
 				// The toolstack queues the operation before running it; a short simulated pause lets
 				// clients see the task pending, as they would on a real pool.
-				await this.clock.sleep(0.5);
+				await this.clock.sleep(0.1);
 				task.checkCancelled();
 				return impl.run({ ...ctx, session, pool: this, task }, args);
 			},
