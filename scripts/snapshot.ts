@@ -7,18 +7,23 @@
  *
  * Exit codes: 0 done, 1 the pool refused or could not be reached, 2 bad usage.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { configuredCa, normaliseFingerprint, probeCertificate, untrustedCertificateIn, verifiedFetch, type TrustOptions } from '../src/lib/server/tls';
 import { XapiClient } from '../src/lib/xapi/client';
 import { poolBaseUrl } from '../src/lib/xapi/address';
 import { XapiCode } from '../src/lib/xapi/codes';
 import { XapiConnectionError, XapiError, isXapiError } from '../src/lib/xapi/errors';
 import { XAPI_CLASSES, type Snapshot, type XapiClassName } from '../src/lib/xapi/records';
+import { autoTransport } from '../src/lib/xapi/transport';
 
 const USAGE = `usage: npm run snapshot -- --url URL --user USER [--classes pool,host,...] > pool.json
-  --url      the pool master (or any member: the master is found), e.g. https://xen1.example.org
-             or 127.0.0.1:8080 for the simulated pool
-  --user     XAPI user name (root, or an AD user with at least the read-only role)
-  --classes  comma-separated XAPI classes to dump (default: all of ${XAPI_CLASSES.join(', ')})
+  --url          the pool master (or any member: the master is found), e.g. https://xen1.example.org
+                 or 127.0.0.1:8080 for the simulated pool
+  --user         XAPI user name (root, or an AD user with at least the read-only role)
+  --classes      comma-separated XAPI classes to dump (default: all of ${XAPI_CLASSES.join(', ')})
+  --ca FILE      PEM bundle of the CAs that sign the pool's certificates (default: HAVEN_POOL_CA)
+  --fingerprint  SHA-256 fingerprint of the host's own (self-signed) certificate, to trust it alone
 The password is read from HAVEN_PASSWORD, else prompted for on a terminal.`;
 
 class UsageError extends Error {}
@@ -27,10 +32,12 @@ interface Options {
 	url: string;
 	user: string;
 	classes: XapiClassName[];
+	ca: string | undefined;
+	fingerprint: string | undefined;
 }
 
 function readOptions(argv: string[]): Options | 'help' {
-	let values: { url?: string; user?: string; classes?: string; help?: boolean };
+	let values: { url?: string; user?: string; classes?: string; ca?: string; fingerprint?: string; help?: boolean };
 	try {
 		({ values } = parseArgs({
 			args: argv,
@@ -38,6 +45,8 @@ function readOptions(argv: string[]): Options | 'help' {
 				url: { type: 'string' },
 				user: { type: 'string' },
 				classes: { type: 'string' },
+				ca: { type: 'string' },
+				fingerprint: { type: 'string' },
 				help: { type: 'boolean', short: 'h' }
 			},
 			strict: true,
@@ -63,8 +72,36 @@ function readOptions(argv: string[]): Options | 'help' {
 		if (wanted.length === 0) throw new UsageError('--classes is empty');
 		classes = wanted as XapiClassName[];
 	}
-	return { url: values.url.trim(), user: values.user.trim(), classes };
+	let ca: string | undefined;
+	try {
+		ca = values.ca !== undefined ? readFileSync(values.ca, 'utf8') : configuredCa();
+	} catch (e) {
+		throw new UsageError(`cannot read the CA bundle ${values.ca ?? 'named by HAVEN_POOL_CA'}: ${e instanceof Error ? e.message : String(e)}`);
+	}
+	let fingerprint: string | undefined;
+	if (values.fingerprint !== undefined) {
+		fingerprint = normaliseFingerprint(values.fingerprint);
+		if (fingerprint.length !== 95) throw new UsageError(`--fingerprint "${values.fingerprint}" is not a SHA-256 fingerprint (64 hex digits)`);
+	}
+	return { url: values.url.trim(), user: values.user.trim(), classes, ca, fingerprint };
 }
+
+/**
+ * How to trust the pool's TLS certificate: a pinned fingerprint (the certificate is fetched,
+ * compared, then used as the only anchor), a CA bundle, or the system's CAs.
+ */
+async function trustFor(options: Options): Promise<TrustOptions> {
+	const base = poolBaseUrl(options.url);
+	if (base.protocol !== 'https:' || options.fingerprint === undefined) return { ca: options.ca };
+	const presented = await probeCertificate(base.hostname.replace(/^\[|\]$/g, ''), Number(base.port || 443));
+	if (normaliseFingerprint(presented.fingerprint256) !== options.fingerprint) {
+		throw new PoolProblem(`the certificate of ${base.host} has fingerprint ${presented.fingerprint256}, not the one given with --fingerprint`);
+	}
+	return { pin: { fingerprint256: presented.fingerprint256, pem: presented.pem } };
+}
+
+/** The pool could not be used: reported in one line, exit code 1. */
+class PoolProblem extends Error {}
 
 /** Reads a line from the terminal without echoing it. */
 function promptHidden(question: string): Promise<string> {
@@ -103,7 +140,12 @@ async function readPassword(user: string, url: string): Promise<string> {
 }
 
 async function dump(options: Options, password: string): Promise<Partial<Snapshot>> {
-	const client = new XapiClient({ address: options.url, originator: 'haven-snapshot' });
+	const trust = await trustFor(options);
+	const client = new XapiClient({
+		address: options.url,
+		originator: 'haven-snapshot',
+		transport: (url) => autoTransport(url.toString(), { timeoutMs: 60_000, fetch: url.protocol === 'https:' ? verifiedFetch(trust) : undefined })
+	});
 	await client.login(options.user, password);
 	try {
 		const snapshot: Partial<Snapshot> = {};
@@ -145,6 +187,15 @@ async function main(): Promise<number> {
 		process.stdout.write(`${JSON.stringify(snapshot, null, '\t')}\n`);
 		return 0;
 	} catch (e) {
+		const untrusted = untrustedCertificateIn(e);
+		if (untrusted) {
+			process.stderr.write(`snapshot: ${untrusted.message}\n${await trustHint(untrusted.host)}`);
+			return 1;
+		}
+		if (e instanceof PoolProblem) {
+			process.stderr.write(`snapshot: ${e.message}\n`);
+			return 1;
+		}
 		if (e instanceof XapiError) {
 			process.stderr.write(`snapshot: the pool answered ${e.code}${e.params.length > 0 ? ` (${e.params.join(', ')})` : ''}${e.call ? ` to ${e.call}` : ''}\n`);
 			return 1;
@@ -154,6 +205,17 @@ async function main(): Promise<number> {
 			return 1;
 		}
 		throw e;
+	}
+}
+
+/** Shows the fingerprint the host presents, so the admin can check it and pin it. */
+async function trustHint(hostPort: string): Promise<string> {
+	try {
+		const url = new URL(`https://${hostPort}`);
+		const cert = await probeCertificate(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port || 443));
+		return `${hostPort} presents a certificate for "${cert.subject}" with SHA-256 fingerprint\n  ${cert.fingerprint256}\nIf that is your pool's (check on the host: openssl x509 -in /etc/xensource/xapi-ssl.pem -noout -fingerprint -sha256),\nrun again with --fingerprint ${cert.fingerprint256}, or pass the signing CA with --ca FILE.\n`;
+	} catch {
+		return 'Pass the signing CA with --ca FILE, or the certificate fingerprint with --fingerprint.\n';
 	}
 }
 

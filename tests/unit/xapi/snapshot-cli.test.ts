@@ -1,5 +1,10 @@
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { execFile, execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSnapshot } from '../../../src/lib/planner/parse';
 import { XapiClient } from '../../../src/lib/xapi/client';
@@ -121,5 +126,67 @@ describe('npm run snapshot', () => {
 		expect(run.stdout).toBe('');
 		expect(run.stderr).toMatch(/SESSION_AUTHENTICATION_FAILED/);
 		expect(run.stderr).not.toContain('not-it');
+	});
+});
+
+describe('npm run snapshot over HTTPS with a self-signed certificate', () => {
+	let dir: string;
+	let server: Server;
+	let url: string;
+	let fingerprint: string;
+
+	beforeAll(async () => {
+		// What a XenServer host presents out of the box: a self-signed certificate.
+		dir = mkdtempSync(join(tmpdir(), 'haven-snapshot-tls-'));
+		execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=xcp-host-1',
+			'-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+		const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+		fingerprint = new X509Certificate(cert).fingerprint256;
+		server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => {
+			const chunks: Buffer[] = [];
+			req.on('data', (c: Buffer) => chunks.push(c));
+			req.on('end', () => {
+				fetch(new URL(req.url ?? '/', sim.url), { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body: Buffer.concat(chunks) })
+					.then(async (answer) => res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' }).end(await answer.text()))
+					.catch(() => res.destroy());
+			});
+		});
+		await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+		url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	});
+	afterAll(async () => {
+		server?.closeAllConnections();
+		await new Promise((done) => server?.close(done));
+		if (dir) rmSync(dir, { recursive: true, force: true });
+	});
+
+	it('refuses the untrusted certificate and shows the fingerprint to check', async () => {
+		const run = await snapshotCli(['--url', url, '--user', 'root', '--classes', 'pool'], { HAVEN_PASSWORD: PASSWORD, HAVEN_POOL_CA: undefined });
+		expect(run.code).toBe(1);
+		expect(run.stdout).toBe('');
+		expect(run.stderr, run.stderr).toMatch(/is not trusted/);
+		expect(run.stderr).toContain(`--fingerprint ${fingerprint}`);
+	});
+
+	it('dumps the pool once the fingerprint is given', async () => {
+		const run = await snapshotCli(['--url', url, '--user', 'root', '--classes', 'pool', '--fingerprint', fingerprint.toLowerCase().replaceAll(':', '')], {
+			HAVEN_PASSWORD: PASSWORD
+		});
+		expect(run.stderr).toBe('');
+		expect(run.code).toBe(0);
+		expect(Object.keys((JSON.parse(run.stdout) as { pool: object }).pool)).toHaveLength(1);
+	});
+
+	it('refuses a certificate whose fingerprint differs from the one given', async () => {
+		const other = fingerprint.replace(/^../, fingerprint.startsWith('00') ? '11' : '00');
+		const run = await snapshotCli(['--url', url, '--user', 'root', '--fingerprint', other], { HAVEN_PASSWORD: PASSWORD });
+		expect(run.code).toBe(1);
+		expect(run.stderr).toMatch(/not the one given with --fingerprint/);
+	});
+
+	it('exits 2 on a malformed fingerprint', async () => {
+		const run = await snapshotCli(['--url', url, '--user', 'root', '--fingerprint', 'abc'], { HAVEN_PASSWORD: PASSWORD });
+		expect(run.code).toBe(2);
+		expect(run.stderr).toMatch(/not a SHA-256 fingerprint/);
 	});
 });
