@@ -358,7 +358,7 @@ export interface TolerancePoint {
 const trendSchema = v.object({
 	from: dateInput,
 	to: dateInput,
-	/** Aggregate into buckets this wide (the worst value of each bucket); raw samples without. */
+	/** Aggregate into buckets this wide from `from` on (each labelled by its start, holding its worst values); raw samples without. */
 	bucketMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000, 'must be at least 1000')))
 });
 
@@ -380,7 +380,7 @@ export async function toleranceTrend(db: Db, poolId: string, range: v.InferInput
 		rows = await db.query<Row>(`select * from ${base} order by at, id`, [pool, r.from, r.to]);
 	} else {
 		rows = await db.query<Row>(
-			`select to_timestamp(floor(greatest(extract(epoch from at) * 1000, $4::double precision) / $5) * $5 / 1000.0) as at,
+			`select to_timestamp(($4::double precision + floor((greatest(extract(epoch from at) * 1000, $4::double precision) - $4::double precision) / $5) * $5) / 1000.0) as at,
 			        bool_or(ha_enabled) as ha_enabled, max(host_failures_to_tolerate) as host_failures_to_tolerate,
 			        min(plan_exists_for) as plan_exists_for, bool_or(overcommitted) as overcommitted,
 			        min(memory_free_bytes) as memory_free_bytes, max(memory_total_bytes) as memory_total_bytes,
