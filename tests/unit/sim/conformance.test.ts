@@ -188,7 +188,8 @@ describe('heartbeat SR checks and HA enable/disable', () => {
 	let sim: RunningSimulatedPool;
 	let client: XapiClient;
 	beforeAll(async () => {
-		sim = await startSim({ scenario: 'mixed-storage' });
+		// Slow enough (9 simulated seconds of enable take 90 ms) to watch progress move.
+		sim = await startSim({ scenario: 'mixed-storage', speed: 100 });
 		client = await jsonClient(sim, 'operator');
 	});
 	afterAll(() => sim.stop());
@@ -457,13 +458,20 @@ describe('events and messages', () => {
 	});
 
 	it('cancels a cancellable task, which ends cancelled with TASK_CANCELLED', async () => {
-		const vm = refByName(sim.pool.snapshot, 'VM', 'web-2');
-		const task = await client.call<string>('Async.VM.clean_shutdown', vm);
-		expect(await client.call('task.get_allowed_operations', task)).toEqual(['cancel']);
-		await client.call('task.cancel', task);
-		await waitFor('task cancelled', () => sim.pool.snapshot.task[task]?.status === 'cancelled');
-		expect(await client.call('task.get_error_info', task)).toEqual(['TASK_CANCELLED', task]);
-		expect(sim.pool.snapshot.VM[vm]?.power_state).toBe('Running');
+		// At real speed, so the cancel surely arrives while the task is queued.
+		const slow = await startSim({ speed: 1 });
+		try {
+			const c = await jsonClient(slow);
+			const vm = refByName(slow.pool.snapshot, 'VM', 'web-2');
+			const task = await c.call<string>('Async.VM.clean_shutdown', vm);
+			expect(await c.call('task.get_allowed_operations', task)).toEqual(['cancel']);
+			await c.call('task.cancel', task);
+			await waitFor('task cancelled', () => slow.pool.snapshot.task[task]?.status === 'cancelled');
+			expect(await c.call('task.get_error_info', task)).toEqual(['TASK_CANCELLED', task]);
+			expect(slow.pool.snapshot.VM[vm]?.power_state).toBe('Running');
+		} finally {
+			await slow.stop();
+		}
 	});
 
 	it('lists HA messages with message.get_all_records', async () => {
