@@ -146,7 +146,10 @@ export class XapiClient {
 			await opened.transport('session.logout', [opened.session]).catch(() => undefined);
 			throw new XapiError(XapiCode.SESSION_INVALID, ['(logged out during login)'], { call: 'session.login_with_password' });
 		}
+		const previous = this.#session;
 		this.#adopt(opened);
+		// A second login replaces the session: close the old one rather than leave it open.
+		if (previous !== undefined) await this.#transport('session.logout', [previous]).catch(() => undefined);
 		await this.#refreshMembers();
 	}
 
@@ -332,9 +335,9 @@ export class XapiClient {
 			winner = await Promise.any(probes);
 		} catch (e) {
 			const failures = e instanceof AggregateError ? (e.errors as unknown[]) : [e];
-			// A member that answered with an XAPI error (bad credentials, say) says more than
-			// the silence of the dead master.
-			const answered = failures.find((f): f is XapiError => f instanceof XapiError);
+			// A member that refused us (bad credentials, say) says more than the silence of the
+			// dead master; members naming each other as master mid-election do not.
+			const answered = failures.find((f): f is XapiError => f instanceof XapiError && f.code !== XapiCode.HOST_IS_SLAVE);
 			throw answered ?? original ?? failures[0] ?? new Error('no pool member to fail over to');
 		}
 		// Two members may both claim mastership mid-election: close the sessions we do not keep.

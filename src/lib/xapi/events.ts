@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { XapiClient } from './client';
 import { XapiCode } from './codes';
-import { XapiConnectionError, XapiResponseError, isXapiError } from './errors';
+import { XapiConnectionError, XapiError, XapiResponseError, isXapiError } from './errors';
 import { XAPI_CLASSES, type RecordsByClass, type Ref, type Snapshot, type XapiClassName } from './records';
 
 /** event.from's answer; `class` arrives lower-case (`vm`), `snapshot` is absent on some dels. */
@@ -132,9 +132,12 @@ export async function watchEvents(
 				return;
 			} catch (e) {
 				if (signal?.aborted) throw new Stopped();
-				// Only silence is worth waiting out. A refused login, missing credentials or a
-				// logged-out client will not mend by retrying: the watcher stops with it.
-				if (!(e instanceof XapiConnectionError)) throw e;
+				// A refused login, missing credentials or a logged-out client will not mend by
+				// retrying: the watcher stops with it. Silence, or a pool still electing its
+				// master (HOST_IS_SLAVE pointing round in circles, a host still starting), is
+				// waited out.
+				const permanent = !(e instanceof XapiConnectionError || e instanceof XapiError) || isXapiError(e, XapiCode.SESSION_AUTHENTICATION_FAILED) || !client.loggedIn;
+				if (permanent) throw e;
 				current = e;
 				onError?.(e, delay);
 				await sleep(delay, signal);

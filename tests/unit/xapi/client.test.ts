@@ -126,6 +126,16 @@ describe('XapiClient calls', () => {
 		await client.logout();
 	});
 
+	it('a second login closes the session it replaces', async () => {
+		const client = new XapiClient({ address: sim.address });
+		await client.login('root', PASSWORD);
+		const first = client.sessionRef as string;
+		await client.login('root', PASSWORD);
+		expect(client.sessionRef).not.toBe(first);
+		await expect(jsonRpcTransport(sim.url)('pool.get_all_records', [first])).rejects.toMatchObject({ code: XapiCode.SESSION_INVALID });
+		await client.logout();
+	});
+
 	it('logout invalidates the session on the pool', async () => {
 		const client = new XapiClient({ address: sim.address });
 		await client.login('root', PASSWORD);
