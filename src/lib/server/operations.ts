@@ -28,6 +28,7 @@ import {
 	type VmSetting
 } from '$lib/ha/configuration';
 import { describeRefusal, heartbeatSrOptions } from '$lib/ha/heartbeat-sr';
+import type { JobView, OperationName } from '$lib/ha/jobs';
 import { XapiCode } from '$lib/xapi/codes';
 import { describeXapiError } from '$lib/xapi/describe';
 import { XapiConnectionError, XapiError } from '$lib/xapi/errors';
@@ -107,30 +108,6 @@ export class OperationRefused extends Error {
 	toJSON() {
 		return { code: this.code, message: this.message, field: this.field, details: this.details };
 	}
-}
-
-export type StepStatus = 'pending' | 'running' | 'applied' | 'failed' | 'not-run';
-
-export interface StepReport {
-	label: string;
-	/** The XAPI call (without arguments): what the pool's task list shows. */
-	call: string;
-	status: StepStatus;
-	/** Task progress 0..1 while running. */
-	progress: number;
-	code?: string;
-	message?: string;
-}
-
-export interface JobView {
-	id: string;
-	operation: OperationName;
-	state: 'running' | 'succeeded' | 'failed';
-	startedAt: string;
-	finishedAt: string | null;
-	steps: StepReport[];
-	/** The failing step and the pool's answer, when state is failed. */
-	error: { step: number; code: string; message: string } | null;
 }
 
 interface Job extends JobView {
@@ -281,7 +258,7 @@ interface OperationDef<S extends v.GenericSchema> {
 
 const define = <S extends v.GenericSchema>(def: OperationDef<S>) => def;
 
-export const OPERATIONS = {
+export const OPERATIONS: Record<OperationName, OperationDef<v.GenericSchema>> = {
 	'ha.enable': define({
 		minRole: 'pool-operator',
 		schema: enableSchema,
@@ -327,7 +304,6 @@ export const OPERATIONS = {
 	})
 } as const;
 
-export type OperationName = keyof typeof OPERATIONS;
 
 export function isOperationName(name: string): name is OperationName {
 	return Object.hasOwn(OPERATIONS, name);
@@ -422,7 +398,7 @@ export interface Started {
  */
 export async function startOperation(session: SessionView, client: XapiClient, name: string, body: unknown): Promise<Started> {
 	if (!isOperationName(name)) throw new OperationRefused(404, 'UNKNOWN_OPERATION', `No operation "${name}"; Haven allows ${Object.keys(OPERATIONS).join(', ')}.`);
-	const op = OPERATIONS[name] as OperationDef<v.GenericSchema>;
+	const op = OPERATIONS[name];
 	// The role comes from the pool's RBAC at login, never from the request.
 	if (ROLE_RANK[session.role] < ROLE_RANK[op.minRole] || !session.canConfigure) {
 		throw new OperationRefused(403, 'FORBIDDEN_ROLE', `Your role (${session.role}) cannot run ${name}: it needs ${op.minRole} or above.`);
