@@ -230,7 +230,11 @@ describe('the plan guard', () => {
 		const pinned = refByName(s.pool.snapshot, 'VM', 'build-cache');
 		await expect(client.call('VM.set_ha_restart_priority', pinned, 'restart')).rejects.toMatchObject({ code: 'HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN' });
 
-		await client.call('pool.set_ha_allow_overcommit', s.pool.poolRef, true);
+		// A plain field setter needs pool-admin (the datamodel's default writer role).
+		await expect(client.call('pool.set_ha_allow_overcommit', s.pool.poolRef, true)).rejects.toMatchObject({ code: 'RBAC_PERMISSION_DENIED' });
+		const admin = new XapiClient({ address: s.address, transport: (url) => jsonRpcTransport(url.toString()) });
+		await admin.login('admin', PASSWORD);
+		await admin.call('pool.set_ha_allow_overcommit', s.pool.poolRef, true);
 		await client.call('host.disable', host3);
 		expect(s.pool.poolRecord).toMatchObject({ ha_overcommitted: true, ha_plan_exists_for: 0 });
 		expect(messageNames(s.pool.snapshot)).toContain('HA_POOL_OVERCOMMITTED');

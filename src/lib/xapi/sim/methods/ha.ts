@@ -259,7 +259,8 @@ export function registerHaMethods(pool: SimulatedPool): void {
 	});
 	pool.define('pool.set_ha_allow_overcommit', {
 		params: ['self', 'value'],
-		minRole: 'pool-operator',
+		// A plain field setter: the datamodel's default writer role, pool-admin.
+		minRole: 'pool-admin',
 		run: (_ctx, [self, value]) => {
 			const [poolRef, record] = ref(db, 'pool', self, 'self');
 			record.ha_allow_overcommit = bool(value, 'value');
