@@ -293,15 +293,15 @@ export class XapiClient {
 
 	#recover(staleSession: Ref | undefined, reason: 'session' | 'connection', original?: XapiConnectionError): Promise<void> {
 		// After logout() nothing logs back in behind the owner's back.
-		if (this.#session === undefined) return Promise.reject(new XapiError(XapiCode.SESSION_INVALID, ['(not logged in)'], { url: this.#base.origin }));
+		if (this.#session === undefined || staleSession === undefined) return Promise.reject(new XapiError(XapiCode.SESSION_INVALID, ['(not logged in)'], { url: this.#base.origin }));
 		if (this.#session !== staleSession) return Promise.resolve();
-		this.#recovery ??= this.#runRecovery(reason, original).finally(() => {
+		this.#recovery ??= this.#runRecovery(staleSession, reason, original).finally(() => {
 			this.#recovery = undefined;
 		});
 		return this.#recovery;
 	}
 
-	async #runRecovery(reason: 'session' | 'connection', original?: XapiConnectionError): Promise<void> {
+	async #runRecovery(staleSession: Ref, reason: 'session' | 'connection', original?: XapiConnectionError): Promise<void> {
 		const logoutCount = this.#logoutCount;
 		const credentials = await this.#askCredentials(reason === 'session' ? 're-login after SESSION_INVALID' : 'master failover');
 		let opened: OpenedSession | undefined;
@@ -319,6 +319,8 @@ export class XapiClient {
 			throw new XapiError(XapiCode.SESSION_INVALID, ['(logged out during reconnection)']);
 		}
 		this.#adopt(opened);
+		// A master that was only slow to answer still holds the old session: close it.
+		if (reason === 'connection') void opened.transport('session.logout', [staleSession]).catch(() => undefined);
 		await this.#refreshMembers();
 	}
 
