@@ -92,8 +92,8 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  *
  * Survives failures: `EVENTS_LOST` and `SESSION_INVALID` restart from a full fetch (after a
  * re-login); "nobody answered" makes the client look for the master among the members and
- * then restarts from a full fetch, since a new session may not honour the old token. An error
- * *answer* from XAPI is only retried after a pause. The watcher rejects (stops) when recovery
+ * then restarts from a full fetch, since a new session may not honour the old token. Any other
+ * error answer from XAPI restarts from a full fetch after a pause (doubling while it lasts). The watcher rejects (stops) when recovery
  * itself is refused (no credentials callback, a changed password, the client logged out) and
  * when the handler throws.
  */
@@ -113,9 +113,12 @@ export async function watchEvents(
 		if (wire.includes('host') && hostAddresses.size > 0) client.setMemberAddresses(hostAddresses.values());
 	};
 
+	/** Failures since the last good answer: the pause doubles with each, up to the maximum. */
+	let streak = 0;
 	/** Pauses with backoff, re-logging in or failing over first when that is what failed. */
 	const recoverFrom = async (error: unknown, session: Ref): Promise<void> => {
-		let delay = retryDelayMs;
+		let delay = Math.min(retryDelayMs * 2 ** Math.min(streak, 30), maxRetryDelayMs);
+		streak++;
 		let current = error;
 		for (;;) {
 			if (signal?.aborted) throw new Stopped();
@@ -173,6 +176,7 @@ export async function watchEvents(
 				await recoverFrom(e, session);
 				continue main;
 			}
+			streak = 0;
 			hostAddresses.clear();
 			for (const [ref, host] of Object.entries(records.host ?? {})) hostAddresses.set(ref, host.address);
 			learnHosts();
@@ -194,12 +198,13 @@ export async function watchEvents(
 						continue main;
 					}
 					if (e instanceof XapiResponseError) throw e;
-					// XAPI answered with another error: pause, then ask again from the same token.
+					// XAPI answered with another error: pause, then start again from a full fetch,
+					// in case it is the token it no longer accepts.
 					await recoverFrom(e, session);
-					if (client.sessionRef !== session) continue main;
-					continue;
+					continue main;
 				}
 				if (client.sessionRef !== session) continue main;
+				streak = 0;
 				token = answer.token;
 				const events = normaliseEvents(answer.events);
 				if (events.length === 0) continue;

@@ -169,6 +169,35 @@ describe('watchEvents', () => {
 		await client.logout();
 	});
 
+	it('after another error answer pauses and resyncs, without logging in again or failing over', async () => {
+		// An error answer the simulator has no reason to give; made up on the way back, once.
+		let fail = false;
+		let changes = 0;
+		const client = watcherClient(
+			async (method, _params, next) => {
+				if (method === 'event.from' && fail) {
+					fail = false;
+					throw new XapiError(XapiCode.INTERNAL_ERROR, ['database lock timeout']);
+				}
+				return next();
+			},
+			{ onMasterChange: () => changes++ }
+		);
+		await client.login();
+		const session = client.sessionRef;
+		const errors: unknown[] = [];
+		const w = startWatching(client, ['VM'], { onError: (e) => errors.push(e) });
+		await w.until((u) => u.kind === 'state', 'initial state');
+		fail = true;
+		await w.until((u) => u.kind === 'state' && u.reason === 'resync', 'resync after the error');
+		expect(errors).toEqual([expect.objectContaining({ code: XapiCode.INTERNAL_ERROR })]);
+		expect(client.sessionRef).toBe(session);
+		expect(changes).toBe(0);
+		w.stop();
+		await w.done;
+		await client.logout();
+	});
+
 	it('stops when aborted in the middle of a long poll', async () => {
 		const client = watcherClient();
 		await client.login();
