@@ -188,6 +188,45 @@ describe('a master failure with HA on', () => {
 	});
 });
 
+describe('a host coming back', () => {
+	it('comes back rebooted after a power loss: its VMs are Halted, with HA off too', async () => {
+		sim = await startSim();
+		const s = sim;
+		await control(s, 'hosts/xcp-host-3/fail');
+		await control(s, 'clock', { advanceSeconds: 61 });
+		expect(vm(s, 'ldap').power_state).toBe('Running'); // HA off: nobody knows better yet
+		await control(s, 'hosts/xcp-host-3/recover');
+		expect(live(s, refByName(s.pool.snapshot, 'host', 'xcp-host-3'))).toBe(true);
+		expect(['app-1', 'app-2', 'ldap'].map((n) => vm(s, n).power_state)).toEqual(['Halted', 'Halted', 'Halted']);
+	});
+
+	it('settles a power loss first even when power returns before the timeout', async () => {
+		sim = await startSim();
+		const s = sim;
+		const client = await operatorClient(s);
+		await protect(client, s, { ldap: { priority: 'restart' } });
+		await enableHa(client, s, 1);
+		await control(s, 'hosts/xcp-host-3/fail');
+		await control(s, 'hosts/xcp-host-3/recover');
+		await control(s, 'settle');
+		expect(messageNames(s.pool.snapshot)).toContain('HA_HOST_FAILED');
+		expect(vm(s, 'ldap').power_state).toBe('Running');
+		expect(vm(s, 'app-1').power_state).toBe('Halted');
+	});
+
+	it('shrugs off a network cut shorter than the timeout', async () => {
+		sim = await startSim();
+		const s = sim;
+		const client = await operatorClient(s);
+		await enableHa(client, s, 1);
+		await control(s, 'clock', { speed: 1 }); // the 60 s timeout now really takes 60 s
+		await control(s, 'hosts/xcp-host-3/isolate');
+		await control(s, 'hosts/xcp-host-3/recover');
+		expect(vm(s, 'ldap').power_state).toBe('Running');
+		expect(messageNames(s.pool.snapshot)).not.toContain('HA_HOST_FAILED');
+	});
+});
+
 describe('overcommitment', () => {
 	it('flags the pool when a failure shrinks the plan below the configured tolerance', async () => {
 		sim = await startSim();

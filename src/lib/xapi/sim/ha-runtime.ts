@@ -121,12 +121,22 @@ export class HaRuntime {
 	/** Power or network back: the host rejoins the pool, as a slave if a new master was elected. */
 	recoverHost(host: Ref): void {
 		const state = this.#hosts.get(host);
-		if (!state) return;
+		if (!state || state.condition === 'up') return;
 		this.#pool.clock.cancel(state.detection);
 		state.detection = undefined;
+		const rebooted = state.condition === 'down' || state.condition === 'fenced';
+		// A powered-off host cannot be back before T (a boot takes longer than any timeout):
+		// the pool settles its death first, then takes it back.
+		if (state.condition === 'down' && !state.declaredDead) this.#detect(host);
 		const wasFenced = state.condition === 'fenced';
 		this.#setCondition(host, 'up');
-		if (!state.declaredDead) return;
+		// Its VMs did not survive the reboot: xapi resets them to Halted when it starts.
+		if (rebooted) {
+			for (const vmRef of [...(this.#pool.snapshot.host[host]?.resident_VMs ?? [])]) {
+				if (this.#pool.snapshot.VM[vmRef]?.is_control_domain === false) haltVm(this.#pool, vmRef);
+			}
+		}
+		if (!state.declaredDead) return; // a network blip shorter than T: nothing happened
 		state.declaredDead = false;
 		const record = this.#pool.snapshot.host[host];
 		if (!record) return;
