@@ -11,6 +11,7 @@ import type { Analysis } from '$lib/planner/analyse';
 import type { FixSuggestions } from '$lib/planner/fixes';
 import type { PlannerConnection } from '$lib/planner-client';
 import type { Ref, Snapshot } from '$lib/xapi/records';
+import { describeXapiError } from '$lib/xapi/describe';
 
 export type Mode = 'enable' | 'reconfigure';
 
@@ -83,6 +84,15 @@ export class WizardState {
 	level(vm: Ref): PriorityLevel {
 		const s = this.settings[vm];
 		return s ? priorityLevel(s.priority, s.order) : 'none';
+	}
+
+	/** Why a VM cannot be protected, in words, objects named rather than referenced. */
+	whyNotAgile(vm: Ref): string | null {
+		const a = this.nonAgile[vm];
+		if (!a) return null;
+		const snap = this.snapshot;
+		const name = (p: string) => snap.network[p]?.name_label ?? snap.SR[p]?.name_label ?? snap.VDI[p]?.name_label ?? snap.host[p]?.name_label ?? p;
+		return describeXapiError(a.code, a.params.map(name));
 	}
 
 	canProtect(vm: Ref): boolean {
@@ -178,7 +188,8 @@ export class WizardState {
 					status: a.status,
 					breakingHosts: a.breakingSet?.hosts ?? []
 				};
-				if (!this.ntolTouched) this.ntol = a.toolstackNtol;
+				// Untouched, the tolerance follows the maximum (but tolerating every host is meaningless).
+				if (!this.ntolTouched) this.ntol = Math.min(a.toolstackNtol, Math.max(0, this.hostCount - 1));
 				if (demote.length > 0) return this.replan();
 				this.#askFixes();
 			},
