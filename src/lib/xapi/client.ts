@@ -35,6 +35,8 @@ export interface XapiClientOptions {
 	onMasterChange?: (baseUrl: URL) => void;
 	/** How long one failover probe waits for a member before counting it dead. */
 	probeTimeoutMs?: number;
+	/** Refuse every call that could change the pool (see `isReadOnlyCall`), before sending it. */
+	readOnly?: boolean;
 }
 
 export interface CallOptions {
@@ -53,6 +55,33 @@ const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 /** Reads change nothing, so they may be sent again to the new master after a failover. */
 function isReadOnlyMethod(method: string): boolean {
 	return /^[A-Za-z_]+\.get_/.test(method) || method === 'event.from' || method === 'system.listMethods';
+}
+
+/**
+ * What a read-only client may call: reads, events, and the pool's side-effect-free checks and
+ * computations (the what-if answers a helpdesk needs), also in their `Async.` form, plus
+ * tidying up the tasks those create.
+ */
+export function isReadOnlyCall(method: string): boolean {
+	const name = method.startsWith('Async.') ? method.slice('Async.'.length) : method;
+	return (
+		isReadOnlyMethod(name) ||
+		name === 'event.inject' ||
+		name === 'task.destroy' ||
+		name === 'task.cancel' ||
+		/^[A-Za-z_]+\.assert_/.test(name) ||
+		/^pool\.ha_(compute_\w+|failover_plan_exists)$/.test(name)
+	);
+}
+
+/** A read-only client refused a call before sending it. */
+export class ReadOnlyClientError extends Error {
+	readonly call: string;
+	constructor(method: string) {
+		super(`this XAPI client is read-only: ${method} was not sent`);
+		this.name = 'ReadOnlyClientError';
+		this.call = method;
+	}
 }
 
 interface OpenedSession {
@@ -74,6 +103,7 @@ export class XapiClient {
 	readonly #credentials: CredentialsProvider | undefined;
 	readonly #onMasterChange: ((baseUrl: URL) => void) | undefined;
 	readonly #probeTimeoutMs: number;
+	readonly #readOnly: boolean;
 	#session: Ref | undefined;
 	/** Pool members' host names (URL form), the current one included. */
 	#members: Set<string>;
@@ -90,8 +120,13 @@ export class XapiClient {
 		this.#credentials = options.credentials;
 		this.#onMasterChange = options.onMasterChange;
 		this.#probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+		this.#readOnly = options.readOnly ?? false;
 		this.#members = new Set([this.#base.hostname]);
 		this.#addMembers(options.memberAddresses ?? []);
+	}
+
+	get readOnly(): boolean {
+		return this.#readOnly;
 	}
 
 	/** The URL of the host currently answering as master. */
@@ -161,6 +196,7 @@ export class XapiClient {
 	/** `call` with an abort signal, or without recovery (see `CallOptions`). */
 	async callWith<T = unknown>(options: CallOptions, method: string, ...args: unknown[]): Promise<T> {
 		const { signal, recover = true } = options;
+		if (this.#readOnly && !isReadOnlyCall(method)) throw new ReadOnlyClientError(method);
 		for (let attempt = 0; ; attempt++) {
 			const session = this.#session;
 			if (session === undefined) throw new XapiError(XapiCode.SESSION_INVALID, [], { call: method, url: this.#base.origin });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XapiClient } from '../../../src/lib/xapi/client';
+import { ReadOnlyClientError, XapiClient } from '../../../src/lib/xapi/client';
 import { XapiCode } from '../../../src/lib/xapi/codes';
 import { XapiConnectionError, XapiError } from '../../../src/lib/xapi/errors';
 import { jsonRpcTransport } from '../../../src/lib/xapi/transport';
@@ -202,6 +202,20 @@ describe('XapiClient calls', () => {
 		await endSessionBehindClientsBack(client.sessionRef as string);
 		password = 'changed-meanwhile';
 		await expect(client.call('pool.get_all_records')).rejects.toMatchObject({ code: XapiCode.SESSION_AUTHENTICATION_FAILED });
+	});
+
+	it('a read-only client refuses writes before sending them, but reads and computes what-ifs', async () => {
+		const client = new XapiClient({ address: sim.address, readOnly: true });
+		await client.login('root', PASSWORD);
+		const vm = Object.keys(await client.getAllRecords('VM'))[0];
+		const before = await client.call('VM.get_ha_restart_priority', vm);
+		const error = await rejection(client.call('VM.set_ha_restart_priority', vm, before === 'restart' ? '' : 'restart'));
+		expect(error).toBeInstanceOf(ReadOnlyClientError);
+		expect((error as ReadOnlyClientError).call).toBe('VM.set_ha_restart_priority');
+		await expect(client.callAsync('pool.enable_ha', [], {})).rejects.toBeInstanceOf(ReadOnlyClientError);
+		expect(await client.call('VM.get_ha_restart_priority', vm)).toBe(before);
+		await client.callAsync('pool.ha_compute_hypothetical_max_host_failures_to_tolerate', { [vm as string]: 'restart' });
+		await client.logout();
 	});
 
 	it('an aborted call rejects with the abort reason and does not fail over', async () => {
