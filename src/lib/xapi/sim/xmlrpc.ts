@@ -60,16 +60,26 @@ class Reader {
 		}
 	}
 
-	/** The next tag's name if the next thing is an opening tag, without consuming it. */
+	/**
+	 * The next tag's name if the next thing (after whitespace) is an opening tag. Consumes
+	 * nothing: whitespace before text is part of a string value.
+	 */
 	peekOpen(): string | undefined {
-		this.#skipSpace();
-		const m = /^<([A-Za-z_][\w.:-]*)\s*(\/?)>/.exec(this.text.slice(this.#pos, this.#pos + 64));
+		const at = this.#afterSpace();
+		const m = /^<([A-Za-z_][\w.:-]*)\s*(\/?)>/.exec(this.text.slice(at, at + 64));
 		return m ? m[1] : undefined;
 	}
 
 	peekClose(name: string): boolean {
+		return this.text.startsWith(`</${name}`, this.#afterSpace());
+	}
+
+	#afterSpace(): number {
+		const saved = this.#pos;
 		this.#skipSpace();
-		return this.text.startsWith(`</${name}`, this.#pos);
+		const at = this.#pos;
+		this.#pos = saved;
+		return at;
 	}
 
 	/** Consumes `<name>` (or `<name/>`, reported as true = empty). */
