@@ -98,7 +98,7 @@ export async function recordPlacement(address: string): Promise<Placement> {
 }
 
 /** Sets restart priorities (by VM name) and turns HA on with the shared iSCSI SR as heartbeat SR. */
-export async function enableHa(address: string, priorities: Record<string, { priority: string; order?: number }>): Promise<void> {
+export async function enableHa(address: string, priorities: Record<string, { priority: string; order?: number }>, opts: { async?: boolean } = {}): Promise<string | undefined> {
 	const x = await xapiAdmin(address);
 	try {
 		const vms = await x.call<Record<Ref, VmRecord>>('VM.get_all_records');
@@ -111,7 +111,9 @@ export async function enableHa(address: string, priorities: Record<string, { pri
 		const srs = await x.call<Record<Ref, { name_label: string }>>('SR.get_all_records');
 		const sr = Object.entries(srs).find(([, s]) => s.name_label === 'iSCSI shared storage')?.[0];
 		if (!sr) throw new Error('no iSCSI shared storage SR');
+		if (opts.async) return await x.call<string>('Async.pool.enable_ha', [sr], {});
 		await x.call('pool.enable_ha', [sr], {});
+		return undefined;
 	} finally {
 		await x.logout().catch(() => undefined);
 	}
