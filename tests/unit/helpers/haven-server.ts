@@ -51,12 +51,17 @@ export async function startHaven(env: Record<string, string>): Promise<RunningHa
 	});
 	child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
 	child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-	for (let i = 0; i < 200; i++) {
+	const readyBy = Date.now() + 30_000;
+	for (;;) {
 		if (child.exitCode !== null) throw new Error(`Haven exited early:\n${output}`);
 		try {
 			await fetch(`${url}/login`, { redirect: 'manual' });
 			break;
 		} catch {
+			if (Date.now() > readyBy) {
+				child.kill('SIGKILL');
+				throw new Error(`Haven did not answer at ${url} within 30 s:\n${output}`);
+			}
 			await new Promise((r) => setTimeout(r, 50));
 		}
 	}
