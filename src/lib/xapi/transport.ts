@@ -22,6 +22,14 @@ export interface JsonRpcOptions {
 	timeoutMs?: number;
 }
 
+const GATEWAY_FAILURES = new Set([502, 503, 504]);
+
+class GatewayFailure extends Error {
+	constructor(status: number) {
+		super(`HTTP ${status} from a gateway`);
+	}
+}
+
 /**
  * One HTTP POST with the call's deadline and the caller's signal, read as text. A failure to
  * get an answer is `XapiConnectionError`; the caller aborting is the signal's reason.
@@ -44,6 +52,8 @@ async function post(
 		const response = await doFetch(url, { method: 'POST', headers: { 'content-type': contentType }, body, signal });
 		if (!response.ok) {
 			await response.body?.cancel().catch(() => undefined);
+			// A proxy in front saying the host behind it did not answer: silence, not a protocol.
+			if (GATEWAY_FAILURES.has(response.status)) throw new GatewayFailure(response.status);
 			throw new UnsupportedTransportError(`${url} answered HTTP ${response.status} to ${method}`);
 		}
 		return { contentType: (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '', text: await response.text() };

@@ -87,6 +87,23 @@ describe('auto transport', () => {
 	it('does not fall back when nobody answers', async () => {
 		await expect(autoTransport(`http://127.0.0.9:${sim.port}`)('system.listMethods', [])).rejects.toBeInstanceOf(XapiConnectionError);
 	});
+
+	it('counts a gateway answering 503 as nobody answering, not as another protocol', async () => {
+		const seen: string[] = [];
+		const gateway = createServer((req, res) => {
+			seen.push(req.url ?? '');
+			res.writeHead(503, { 'content-type': 'text/html' }).end('<h1>Service unavailable</h1>');
+		});
+		await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+		try {
+			const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+			await expect(autoTransport(url)('system.listMethods', [])).rejects.toBeInstanceOf(XapiConnectionError);
+			expect(seen).toEqual(['/jsonrpc']);
+		} finally {
+			gateway.closeAllConnections();
+			await new Promise((r) => gateway.close(r));
+		}
+	});
 });
 
 describe('call deadlines', () => {
