@@ -1,12 +1,14 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { appHistory } from '$lib/server/app-history';
+import { startCollectors } from '$lib/server/collectors';
 import { ensureEmbeddedPool } from '$lib/server/embedded-pool';
 import { log } from '$lib/server/log';
 import { SECURITY_HEADERS, isCrossSiteMutation } from '$lib/server/security';
 import { SESSION_COOKIE, findSession, sweepExpiredSessions } from '$lib/server/sessions';
 
 export const init: ServerInit = async () => {
-	await Promise.all([ensureEmbeddedPool(), appHistory()]);
+	const [embedded] = await Promise.all([ensureEmbeddedPool(), appHistory()]);
+	await startCollectors(embedded?.password);
 	// Expired sessions are logged out on the pool even if their browser never comes back.
 	setInterval(() => void sweepExpiredSessions(), 60_000).unref();
 };
