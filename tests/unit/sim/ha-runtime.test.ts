@@ -332,6 +332,32 @@ describe('the heartbeat statefile', () => {
 });
 
 describe('the control endpoint', () => {
+	it('resets the pool to its scenario, faults and all, keeping sessions', async () => {
+		sim = await startSim();
+		const s = sim;
+		const client = await operatorClient(s);
+		await protect(client, s, { 'db-primary': { priority: 'restart' } });
+		await enableHa(client, s, 1);
+		await control(s, 'statefile/break');
+		await control(s, 'hosts/xcp-host-3/isolate');
+		await control(s, 'hosts/xcp-host-2/fail');
+		const state = await control(s, 'reset');
+		expect((state['hosts'] as { condition: string; live: boolean }[]).map((h) => [h.condition, h.live])).toEqual([
+			['up', true],
+			['up', true],
+			['up', true]
+		]);
+		expect(state['ha']).toMatchObject({ enabled: false, statefileOk: true });
+		expect(Object.keys(s.pool.snapshot.message)).toHaveLength(0);
+		expect(vm(s, 'db-primary').ha_restart_priority).toBe('');
+		// Nothing pending fires later, every endpoint answers, and the session still works.
+		await control(s, 'clock', { advanceSeconds: 600 });
+		expect(messageNames(s.pool.snapshot)).toEqual([]);
+		const slave = xmlRpcClient('127.0.0.3', s.port);
+		expect(await xmlFail(slave, 'session.login_with_password', ['root', PASSWORD])).toEqual(['HOST_IS_SLAVE', '127.0.0.1']);
+		expect(Object.values(await client.getAllRecords('pool'))[0]?.ha_enabled).toBe(false);
+	});
+
 	it('names unknown hosts and paths, and validates the clock body', async () => {
 		sim = await startSim();
 		const s = sim;

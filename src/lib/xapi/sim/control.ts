@@ -8,6 +8,7 @@
  *   POST /control/statefile/break | /repair
  *   POST /control/clock            {"speed": 600} and/or {"advanceSeconds": 60}
  *   POST /control/settle           waits until pending HA restarts have run
+ *   POST /control/reset            back to the scenario's initial state (sessions kept)
  */
 import type { ServerResponse } from 'node:http';
 import * as v from 'valibot';
@@ -104,6 +105,8 @@ export async function runControl(pool: SimulatedPool, req: ControlRequest): Prom
 		if (!parsed.success) throw new ControlError(400, `bad clock body: ${parsed.issues.map((i) => i.message).join('; ')}`);
 		if (parsed.output.speed !== undefined) pool.clock.setSpeed(parsed.output.speed);
 		if (parsed.output.advanceSeconds !== undefined) pool.clock.advance(parsed.output.advanceSeconds);
+	} else if (what === 'reset' && parts.length === 2) {
+		pool.reset();
 	} else if (what === 'settle' && parts.length === 2) {
 		await rt.settled();
 	} else {

@@ -93,6 +93,24 @@ export class SimDatabase {
 		this.#wake();
 	}
 
+	/**
+	 * Makes the tables equal to `next` (a scenario's snapshot): objects it lacks are deleted,
+	 * the others added or replaced, each as an event, so watchers follow a reset like any change.
+	 */
+	replaceAll(next: Snapshot): void {
+		for (const cls of XAPI_CLASSES) {
+			const wanted = (next[cls] ?? {}) as Record<Ref, RecordsByClass[typeof cls]>;
+			for (const ref of Object.keys(this.snapshot[cls])) if (!(ref in wanted)) this.remove(cls, ref);
+			for (const [ref, record] of Object.entries(wanted)) {
+				const table = this.snapshot[cls] as Record<Ref, RecordsByClass[typeof cls]>;
+				if (ref in table) {
+					table[ref] = record;
+					this.touch(cls, ref);
+				} else this.add(cls, ref, record);
+			}
+		}
+	}
+
 	/** Whether a client that last saw generation `since` may have missed a deletion. */
 	lostSince(since: number): boolean {
 		return since < this.#forgottenUpTo;

@@ -51,12 +51,39 @@ export class HaRuntime {
 	#statefileOk = true;
 	#restartChain: Promise<void> = Promise.resolve();
 	#stopped = false;
+	/** Bumped by `reset`: restarts begun before it stop at their next step. */
+	#epoch = 0;
 
 	constructor(pool: SimulatedPool) {
 		this.#pool = pool;
-		for (const [ref, host] of Object.entries(pool.snapshot.host)) {
-			const live = pool.snapshot.host_metrics[host.metrics]?.live ?? false;
+		this.#loadHosts();
+	}
+
+	#loadHosts(): void {
+		for (const [ref, host] of Object.entries(this.#pool.snapshot.host)) {
+			const live = this.#pool.snapshot.host_metrics[host.metrics]?.live ?? false;
 			this.#hosts.set(ref, { condition: live ? 'up' : 'down', declaredDead: !live });
+		}
+	}
+
+	/**
+	 * Forgets every fault and pending timer after the pool's records were reset to a scenario:
+	 * hosts are as the records say, the statefile is fine, endpoints open or close to match.
+	 */
+	reset(): void {
+		const before = new Map([...this.#hosts].map(([ref, state]) => [ref, state.condition === 'up']));
+		for (const state of this.#hosts.values()) this.#pool.clock.cancel(state.detection);
+		for (const timer of this.#retries.values()) this.#pool.clock.cancel(timer);
+		this.#retries.clear();
+		this.#restartAlerted.clear();
+		this.#hosts.clear();
+		this.#epoch += 1;
+		this.#statefileOk = true;
+		this.#loadHosts();
+		for (const [ref, state] of this.#hosts) {
+			const up = state.condition === 'up';
+			const address = this.#pool.snapshot.host[ref]?.address;
+			if (address && before.get(ref) !== up) for (const listener of this.#endpointListeners) listener(address, up);
 		}
 	}
 
@@ -365,6 +392,8 @@ export class HaRuntime {
 
 	async #restart(failedHosts: Ref[], vms: Ref[]): Promise<void> {
 		const snap = this.#pool.snapshot;
+		const epoch = this.#epoch;
+		const cancelled = () => this.#stopped || epoch !== this.#epoch || !this.#pool.poolRecord.ha_enabled;
 		const protectedVms = vms.filter((r) => {
 			const vm = snap.VM[r];
 			return !!vm && isProtected(vm);
@@ -386,7 +415,7 @@ export class HaRuntime {
 			groups.set(order, [...(groups.get(order) ?? []), r]);
 		}
 		for (const order of [...groups.keys()].sort((a, b) => a - b)) {
-			if (this.#stopped || !this.#pool.poolRecord.ha_enabled) return;
+			if (cancelled()) return;
 			const group = groups.get(order) ?? [];
 			let delay = 0;
 			for (const vmRef of group) {
@@ -397,7 +426,7 @@ export class HaRuntime {
 			if (delay > 0) await this.#pool.clock.sleep(delay);
 		}
 		for (const vmRef of bestEffort) {
-			if (this.#stopped || !this.#pool.poolRecord.ha_enabled) return;
+			if (cancelled()) return;
 			const choice = chooseHost(this.#pool, vmRef);
 			if ('host' in choice) bootVm(this.#pool, vmRef, choice.host);
 		}

@@ -79,6 +79,7 @@ export class SimulatedPool {
 	readonly sessions = new Map<Ref, SimSession>();
 	readonly methods = new Map<string, SimMethod>();
 	readonly scenarioName: string;
+	readonly #scenario: Scenario;
 	#password: string;
 	#authFailureDelayMs: number;
 	#stopped = false;
@@ -90,6 +91,7 @@ export class SimulatedPool {
 		this.clock = new SimClock({ speed: options.speed ?? 1 });
 		this.tasks = new TaskManager(this.db, this.clock);
 		this.scenarioName = scenario.name;
+		this.#scenario = scenario;
 		this.users = new Map(scenario.users.map((u) => [u.name, u]));
 		this.#password = options.password;
 		this.#authFailureDelayMs = options.authFailureDelayMs ?? 500;
@@ -265,6 +267,15 @@ export class SimulatedPool {
 		};
 		this.db.add('message', ref, record);
 		return ref;
+	}
+
+	/**
+	 * Puts the pool back to its scenario's initial state (records, faults, clock timers), keeping
+	 * sessions so a logged-in console carries on. For tests and demos, via POST /control/reset.
+	 */
+	reset(): void {
+		this.db.replaceAll(structuredClone(this.#scenario.snapshot));
+		this.runtime.reset();
 	}
 
 	stop(): void {
