@@ -5,7 +5,7 @@ import { XapiError } from '../../../src/lib/xapi/errors';
 import { normaliseEvents, watchEvents, xapiClassName, type PoolEvent, type WatchUpdate } from '../../../src/lib/xapi/events';
 import type { Ref, XapiClassName } from '../../../src/lib/xapi/records';
 import { startSimulatedPool, type RunningSimulatedPool } from '../../../src/lib/xapi/sim/index';
-import { jsonRpcTransport, type Transport } from '../../../src/lib/xapi/transport';
+import { jsonRpcTransport, xmlRpcTransport, type Transport } from '../../../src/lib/xapi/transport';
 
 const PASSWORD = 'events-test-secret';
 let sim: RunningSimulatedPool;
@@ -100,6 +100,21 @@ describe('watchEvents', () => {
 		expect(byRef.get(metrics)).toBe('host_metrics');
 		// Learnt from the host records, for failover.
 		expect(new Set(client.memberAddresses)).toEqual(new Set(sim.pool.hostAddresses));
+		w.stop();
+		await w.done;
+		await client.logout();
+	});
+
+	it('works the same over XML-RPC, int64 fields of event snapshots as numbers', async () => {
+		const client = new XapiClient({ address: sim.address, transport: (url) => xmlRpcTransport(url.toString(), { timeoutMs: 10_000 }) });
+		await client.login('root', PASSWORD);
+		const w = startWatching(client, ['VM']);
+		const state = await w.until((u) => u.kind === 'state', 'initial state');
+		if (state.kind !== 'state') throw new Error('unreachable');
+		expect(Object.values(state.records.VM ?? {}).every((vm) => typeof vm.memory_static_max === 'number')).toBe(true);
+		const vm = await someVm();
+		await admin.call('VM.set_order', vm, 9);
+		await w.until(isModOf(vm, (s) => s['order'] === 9), 'VM.order change as a number');
 		w.stop();
 		await w.done;
 		await client.logout();
