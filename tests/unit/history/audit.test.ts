@@ -7,7 +7,7 @@ import { openDb } from '../../../src/lib/server/history/db';
 import { startInstance } from '../../../src/lib/server/history/instance';
 import { migrate } from '../../../src/lib/server/history/migrations';
 import { XapiError } from '../../../src/lib/xapi/errors';
-import { describeBackends, useDb } from './backends';
+import { describeBackends, openFresh, useDb } from './backends';
 
 const change = { user: 'admin', role: 'pool-admin', pool: 'demo', action: 'pool.set_ha_host_failures_to_tolerate', request: { value: 1 } };
 
@@ -100,6 +100,10 @@ describeBackends('audit log', (backend) => {
 		// notice the owner is gone (same machine, pid no longer exists).
 		const fresh = backend.fresh({ onDisk: true });
 		try {
+			// Prepared here (PGlite from the cached dump: initdb in the child would take seconds).
+			const prepared = await openFresh(fresh);
+			await migrate(prepared);
+			await prepared.close();
 			const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/audit-crash-child.ts', import.meta.url)), JSON.stringify(fresh.options)], {
 				stdio: ['ignore', 'pipe', 'pipe']
 			});

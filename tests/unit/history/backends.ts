@@ -4,27 +4,49 @@
  * PostgreSQL half fails in CI (CI must prove both) and is skipped, visibly, elsewhere.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
 import { openDb, type Db, type OpenDbOptions } from '../../../src/lib/server/history/db';
 import { migrate } from '../../../src/lib/server/history/migrations';
 
+const require = createRequire(import.meta.url);
+
 export interface TestBackend {
 	name: 'pglite' | 'postgres';
 	/** Connection options for a fresh, empty database (PGlite: on disk when `onDisk`). */
-	fresh(opts?: { onDisk?: boolean }): { options: OpenDbOptions; cleanup(): Promise<void> };
+	fresh(opts?: { onDisk?: boolean }): { options: OpenDbOptions; cleanup(): Promise<void>; dump?: () => Promise<Blob> };
 }
 
 const pgUrl = process.env['TEST_DATABASE_URL']?.trim() || undefined;
 
+/**
+ * initdb takes PGlite seconds (many on a busy 2-core machine); an empty cluster's dump loads
+ * several times faster. It is cached in the temp folder per PGlite version, written atomically
+ * so test files racing to create it never read half a file.
+ */
+async function pgliteDump(): Promise<Blob> {
+	const version = (JSON.parse(readFileSync(join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8')) as { version: string }).version;
+	const file = join(tmpdir(), `haven-pglite-${version}-empty.tar`);
+	if (existsSync(file)) return new Blob([readFileSync(file)]);
+	const { PGlite } = await import('@electric-sql/pglite');
+	const pg = await PGlite.create('memory://');
+	const dump = await pg.dumpDataDir('none');
+	await pg.close();
+	const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+	writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+	renameSync(partial, file);
+	return dump;
+}
+
 const pglite: TestBackend = {
 	name: 'pglite',
 	fresh({ onDisk = false } = {}) {
-		if (!onDisk) return { options: { dataDir: 'memory://' }, cleanup: async () => {} };
+		if (!onDisk) return { options: { dataDir: 'memory://' }, dump: pgliteDump, cleanup: async () => {} };
 		const dir = mkdtempSync(join(tmpdir(), 'haven-history-'));
-		return { options: { dataDir: join(dir, 'pglite') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+		return { options: { dataDir: join(dir, 'pglite') }, dump: pgliteDump, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 	}
 };
 
@@ -76,6 +98,11 @@ export function describeBackends(title: string, body: (backend: TestBackend) => 
 	});
 }
 
+/** Opens a database from `backend.fresh()`, from the cached empty dump for PGlite. */
+export async function openFresh(fresh: ReturnType<TestBackend['fresh']>): Promise<Db> {
+	return openDb({ ...fresh.options, ...(fresh.dump ? { pgliteDump: await fresh.dump() } : {}) });
+}
+
 const TABLES = ['pool_events', 'incidents', 'tolerance_samples', 'observed_state', 'collector_leases', 'audit_log', 'haven_instances'];
 
 /**
@@ -87,7 +114,7 @@ export function useDb(backend: TestBackend): { readonly db: Db; readonly options
 	let fresh: ReturnType<TestBackend['fresh']> | undefined;
 	beforeAll(async () => {
 		fresh = backend.fresh();
-		db = await openDb(fresh.options);
+		db = await openFresh(fresh);
 		await migrate(db);
 	});
 	beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../src/lib/server/history/db';
 import { MIGRATIONS, migrate, type Migration } from '../../../src/lib/server/history/migrations';
-import { describeBackends } from './backends';
+import { describeBackends, openFresh } from './backends';
 
 describeBackends('history database', (backend) => {
 	// One database for the block: the first test migrates it (twice at once), the others use it.
@@ -16,7 +16,7 @@ describeBackends('history database', (backend) => {
 	};
 	beforeAll(async () => {
 		fresh = backend.fresh();
-		a = await openDb(fresh.options);
+		a = await openFresh(fresh);
 		// PGlite allows one connection; PostgreSQL gets a second, as a second instance would.
 		b = backend.name === 'postgres' ? await openDb(fresh.options) : a;
 	});

@@ -45,6 +45,11 @@ export interface OpenDbOptions {
 	schema?: string;
 	/** PostgreSQL only: connection pool size. */
 	maxConnections?: number;
+	/**
+	 * PGlite only, for a new folder or `memory://`: start from this dump (PGlite's
+	 * `dumpDataDir`) instead of running initdb, which takes seconds. Tests use it.
+	 */
+	pgliteDump?: Blob;
 }
 
 const INT8_OID = 20;
@@ -71,13 +76,16 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
 		}
 		return openPostgres(options.url, options);
 	}
-	return openPglite(options.dataDir ?? 'memory://');
+	return openPglite(options.dataDir ?? 'memory://', options.pgliteDump);
 }
 
-async function openPglite(dataDir: string): Promise<Db> {
+async function openPglite(dataDir: string, dump: Blob | undefined): Promise<Db> {
 	const { PGlite } = await import('@electric-sql/pglite');
 	if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-	const pg: PGlite = await PGlite.create(dataDir, { parsers: { [INT8_OID]: (value: string) => Number(value) } });
+	const pg: PGlite = await PGlite.create(dataDir, {
+		parsers: { [INT8_OID]: (value: string) => Number(value) },
+		...(dump ? { loadDataDir: dump } : {})
+	});
 	// PGlite runs one statement at a time; a transaction holds it exclusively, so plain queries
 	// issued meanwhile simply wait their turn.
 	const exec = (runner: Pick<PGlite, 'query'>): DbExecutor => ({
