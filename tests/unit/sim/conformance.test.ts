@@ -342,11 +342,16 @@ describe('planning answers', () => {
 		const running = refByName(snap, 'VM', 'ldap');
 		const halted = refByName(snap, 'VM', 'test-vm');
 		await expectXapiError(client.call('VM.start', running, false, false), 'VM_BAD_POWER_STATE', [running, 'halted', 'running']);
+		// allowed_operations follows the power state, as xapi keeps it.
+		expect(await client.call('VM.get_allowed_operations', running)).toContain('clean_shutdown');
+		expect(await client.call('VM.get_allowed_operations', halted)).toContain('start');
+		expect(await client.call('VM.get_allowed_operations', halted)).not.toContain('clean_shutdown');
 		await expectXapiError(client.call('VM.clean_shutdown', halted), 'VM_BAD_POWER_STATE', [halted, 'running', 'halted']);
 		const host3 = refByName(snap, 'host', 'xcp-host-3');
 		// build-cache's disk is on host 2's local SR.
 		const buildCache = refByName(snap, 'VM', 'build-cache');
 		await client.call('VM.clean_shutdown', buildCache);
+		expect(await client.call('VM.get_allowed_operations', buildCache)).toContain('start_on');
 		const localSr = refByName(snap, 'SR', 'Local storage on xcp-host-2');
 		await expectXapiError(client.call('VM.start_on', buildCache, host3, false, false), 'VM_REQUIRES_SR', [buildCache, localSr]);
 		await client.call('host.disable', host3);

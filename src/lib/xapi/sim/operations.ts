@@ -19,6 +19,24 @@ export function restartOrder(vm: VMRecord): number {
 	return /^[0-3]$/.test(vm.ha_restart_priority) ? Number(vm.ha_restart_priority) : vm.order;
 }
 
+/** What xapi's allowed_operations lists per power state (the operations the simulator's clients look at). */
+const ALLOWED_BY_POWER: Record<VMRecord['power_state'], readonly string[]> = {
+	Halted: ['start', 'start_on', 'clone', 'copy', 'export', 'destroy', 'snapshot', 'changing_memory_limits', 'changing_VCPUs'],
+	Running: ['clean_shutdown', 'hard_shutdown', 'clean_reboot', 'hard_reboot', 'pause', 'suspend', 'pool_migrate', 'snapshot', 'checkpoint', 'changing_dynamic_range'],
+	Paused: ['unpause', 'hard_shutdown', 'hard_reboot'],
+	Suspended: ['resume', 'resume_on', 'hard_shutdown']
+};
+
+/** Keeps VM.allowed_operations in step with the power state, as xapi's update_allowed_operations does. */
+export function refreshAllowedOperations(pool: SimulatedPool, vmRef: Ref, touch = true): void {
+	const vm = pool.snapshot.VM[vmRef];
+	if (!vm) return;
+	const next = vm.is_control_domain || vm.is_a_template || vm.is_a_snapshot ? [] : [...ALLOWED_BY_POWER[vm.power_state]];
+	if (next.join() === vm.allowed_operations.join()) return;
+	vm.allowed_operations = next;
+	if (touch) pool.db.touch('VM', vmRef);
+}
+
 export function hostIsLive(pool: SimulatedPool, host: Ref): boolean {
 	const record = pool.snapshot.host[host];
 	return !!record && pool.snapshot.host_metrics[record.metrics]?.live === true;
@@ -98,6 +116,7 @@ export function bootVm(pool: SimulatedPool, vmRef: Ref, host: Ref, paused = fals
 		pool.db.touch('VM_metrics', vm.metrics);
 	}
 	for (const vif of vm.VIFs) setVifAttached(pool, vif, true);
+	refreshAllowedOperations(pool, vmRef, false);
 	pool.db.touch('VM', vmRef);
 	pool.db.touch('host', host);
 	refreshMemory(pool, [host]);
@@ -123,6 +142,7 @@ export function haltVm(pool: SimulatedPool, vmRef: Ref): void {
 		pool.db.touch('VM_metrics', vm.metrics);
 	}
 	for (const vif of vm.VIFs) setVifAttached(pool, vif, false);
+	refreshAllowedOperations(pool, vmRef, false);
 	pool.db.touch('VM', vmRef);
 	if (h) refreshMemory(pool, [host]);
 }

@@ -5,6 +5,7 @@ import { type HostRecord, type MessageRecord, type PoolRecord, type Ref, type Sn
 import { SimClock } from './clock';
 import { SimDatabase } from './database';
 import { HaRuntime } from './ha-runtime';
+import { refreshAllowedOperations } from './operations';
 import { registerAllMethods } from './methods';
 import { type Role, type Scenario, type SimUser } from './scenario-builder';
 import { TaskManager, type TaskHandle } from './tasks';
@@ -97,6 +98,7 @@ export class SimulatedPool {
 		this.#authFailureDelayMs = options.authFailureDelayMs ?? 500;
 		this.runtime = new HaRuntime(this);
 		registerAllMethods(this);
+		this.#deriveFields();
 	}
 
 	get snapshot(): Snapshot {
@@ -269,12 +271,18 @@ export class SimulatedPool {
 		return ref;
 	}
 
+	/** Fields scenarios leave to the toolstack (allowed operations), filled as xapi would. */
+	#deriveFields(): void {
+		for (const vm of Object.keys(this.snapshot.VM)) refreshAllowedOperations(this, vm, false);
+	}
+
 	/**
 	 * Puts the pool back to its scenario's initial state (records, faults, clock timers), keeping
 	 * sessions so a logged-in console carries on. For tests and demos, via POST /control/reset.
 	 */
 	reset(): void {
 		this.db.replaceAll(structuredClone(this.#scenario.snapshot));
+		this.#deriveFields();
 		this.runtime.reset();
 	}
 
