@@ -78,6 +78,11 @@ class Cursor {
 	}
 }
 
+/** Sets a key from the wire as an own field, so a key named `__proto__` cannot swap prototypes. */
+function defineField(target: Record<string, unknown>, key: string, value: unknown): void {
+	Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function readValue(c: Cursor): unknown {
 	if (c.open('value')) return '';
 	const tag = c.peekOpen();
@@ -133,7 +138,7 @@ function readValue(c: Cursor): unknown {
 					c.open('name');
 					const key = c.text_();
 					c.close('name');
-					struct[key] = readValue(c);
+					defineField(struct, key, readValue(c));
 					c.close('member');
 				}
 			}
@@ -229,7 +234,7 @@ export function convertInt64Fields(value: unknown): unknown {
 	if (value === null || typeof value !== 'object') return value;
 	const out: Record<string, unknown> = {};
 	for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
-		out[key] = INT64_FIELDS.has(key) && typeof field === 'string' && /^-?\d+$/.test(field) ? Number(field) : convertInt64Fields(field);
+		defineField(out, key, INT64_FIELDS.has(key) && typeof field === 'string' && /^-?\d+$/.test(field) ? Number(field) : convertInt64Fields(field));
 	}
 	return out;
 }
