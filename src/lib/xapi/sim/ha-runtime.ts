@@ -461,10 +461,12 @@ export class HaRuntime {
 			this.#pool.clock.after(RESTART_RETRY_S, () => {
 				this.#retries.delete(vmRef);
 				if (this.#stopped || !this.#pool.poolRecord.ha_enabled) return;
-				this.#restartChain = this.#restartChain.then(() => {
-					this.#restartOne(vmRef, undefined);
-					this.#updateAfterChange();
-				});
+				this.#restartChain = this.#restartChain
+					.then(() => {
+						this.#restartOne(vmRef, undefined);
+						this.#updateAfterChange();
+					})
+					.catch((e: unknown) => console.error('sim: HA restart retry failed', e));
 			})
 		);
 	}
