@@ -107,4 +107,17 @@ describeBackends('collector', (backend) => {
 		await waitFor('the second incident', async () => (await listIncidents(db, 'demo')).find((i) => i.host.name === 'xcp-host-3' && i.status === 'closed'));
 		expect(errorsSeen.filter((e) => !/cannot reach|ECONNREFUSED|SESSION_INVALID|HOST_IS_SLAVE/.test(e))).toEqual([]);
 	});
+
+	it('keeps sampling tolerance and headroom while the pool is quiet', async () => {
+		const { db } = shared;
+		const p = (pool = await startHaPool());
+		const collector = startCollector({ db, poolId: 'demo', connect: p.connect, sampleIntervalMs: 1000, leaseTtlMs: 5000, eventTimeoutS: 5 });
+		collectors.push(collector);
+		await waitFor('three samples', async () => {
+			const rows = await db.query<{ n: number }>(`select count(*)::int as n from tolerance_samples where pool_id = 'demo'`);
+			return (rows[0]?.n ?? 0) >= 3;
+		});
+		const trend = await toleranceTrend(db, 'demo', { from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 1000) });
+		expect(trend.every((s) => s.haEnabled && s.liveHosts === 3 && s.memoryFreeBytes > 0 && s.memoryTotalBytes > s.memoryFreeBytes)).toBe(true);
+	});
 });

@@ -250,11 +250,21 @@ export function startCollector(options: CollectorOptions): Collector {
 			client = await connect();
 			if (term.signal.aborted) return;
 			// Periodic samples while the pool is quiet: inject an event so the handler runs.
+			// A quiet pool sends no events: keep the trend going from what we last saw. No XAPI
+			// call needed, and the lease is checked as for any write.
 			const sampler = setInterval(() => {
-				const c = client;
-				const poolRef = Object.keys(records.pool ?? {})[0];
-				if (c && poolRef) c.call('event.inject', 'pool', poolRef).catch(report);
-			}, sampleIntervalMs);
+				const view = current;
+				const now = clock();
+				if (!view || now - lastSampleAt < sampleIntervalMs) return;
+				lastSampleAt = now;
+				db.transaction(async (tx) => {
+					if (!(await holdsLease(tx, poolId, owner))) throw new LeaseLost(poolId);
+					await writeSample(tx, poolId, view, now);
+				}).catch((e: unknown) => {
+					if (e instanceof LeaseLost) term.abort();
+					else report(e);
+				});
+			}, Math.max(250, Math.floor(sampleIntervalMs / 4)));
 			try {
 				await watchEvents(client, COLLECTED_CLASSES, handle, {
 					signal: term.signal,
