@@ -95,22 +95,26 @@ export async function waitForTask(client: XapiClient, task: Ref, options: WaitFo
 
 	try {
 		signal?.throwIfAborted();
+		const read = async () => observe(parseTaskState(await client.callWith({ signal }, 'task.get_record', task), task));
+		let session = client.sessionRef;
 		let token: string | undefined = await takeToken(client, task, signal);
-		let outcome = observe(parseTaskState(await client.callWith({ signal }, 'task.get_record', task), task));
+		let outcome = await read();
 		while (outcome === undefined) {
 			if (token === undefined) {
 				await sleep(pollMs, signal);
-				outcome = observe(parseTaskState(await client.callWith({ signal }, 'task.get_record', task), task));
+				outcome = await read();
 				continue;
 			}
 			let answer;
 			try {
 				answer = parseEventFromResult(await client.callWith({ signal }, 'event.from', ['task'], token, eventTimeoutS));
 			} catch (e) {
-				if (!isXapiError(e, XapiCode.EVENTS_LOST)) throw e;
-				// Too far behind: read the task afresh from a new token.
+				// Too far behind, or a new session (re-login, new master) that may not know the
+				// token: read the task afresh from a new token.
+				if (!isXapiError(e, XapiCode.EVENTS_LOST) && client.sessionRef === session) throw e;
+				session = client.sessionRef;
 				token = await takeToken(client, task, signal);
-				outcome = observe(parseTaskState(await client.callWith({ signal }, 'task.get_record', task), task));
+				outcome = await read();
 				continue;
 			}
 			token = answer.token;

@@ -87,6 +87,33 @@ describe('tasks', () => {
 		await client.logout();
 	});
 
+	it('keeps waiting across a re-login when the session ends mid-task', async () => {
+		const client = new XapiClient({ address: sim.address, credentials: () => ({ user: 'root', password: PASSWORD }) });
+		await client.login();
+		const srs = await client.getAllRecords('SR');
+		const heartbeat = find<SRRecord>(srs, (sr) => sr.type === 'lvmoiscsi' && sr.shared);
+		const first = client.sessionRef as string;
+		let ended = false;
+		await client.callAsyncWith(
+			{
+				onProgress: (p) => {
+					if (p > 0 && !ended) {
+						ended = true;
+						void jsonRpcTransport(sim.url)('session.logout', [first]);
+					}
+				}
+			},
+			'pool.enable_ha',
+			[heartbeat],
+			{}
+		);
+		expect(ended).toBe(true);
+		expect(client.sessionRef).not.toBe(first);
+		expect(Object.values(await client.getAllRecords('pool'))[0]?.ha_enabled).toBe(true);
+		await client.call('pool.disable_ha');
+		await client.logout();
+	});
+
 	it('polls task.get_record when the pool has no event.from', async () => {
 		// An older pool: event.inject answers MESSAGE_METHOD_UNKNOWN (the only fault faked here).
 		const methods: string[] = [];
