@@ -173,7 +173,7 @@ export async function startSimHttpServer(pool: SimulatedPool, port = 0, controlP
 	let actualPort = port;
 	let pending = Promise.resolve();
 
-	const open = async (address: string) => {
+	const open = async (address: string, patient = true) => {
 		if (servers.has(address)) return;
 		const server = createServer(handler(pool, address));
 		// The port of a listener closed a moment ago may not be free yet: retry briefly.
@@ -182,7 +182,7 @@ export async function startSimHttpServer(pool: SimulatedPool, port = 0, controlP
 				await listen(server, actualPort, address);
 				break;
 			} catch (e) {
-				if (attempt >= 20 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+				if (!patient || attempt >= 20 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
 				await new Promise((resolve) => setTimeout(resolve, 25));
 			}
 		}
@@ -203,8 +203,20 @@ export async function startSimHttpServer(pool: SimulatedPool, port = 0, controlP
 	};
 
 	const control = createServer(handler(pool, null));
+	// With any free port asked for, the port the first address got may be taken on another
+	// loopback address (by another simulated pool): then start over on a fresh port.
+	for (let attempt = 1; ; attempt++) {
+		try {
+			for (const address of addresses) if (pool.runtime.endpointUp(address)) await open(address, false);
+			break;
+		} catch (e) {
+			await Promise.all([...servers.values()].map(closeServer));
+			servers.clear();
+			if (port !== 0 || attempt >= 5 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+			actualPort = 0;
+		}
+	}
 	try {
-		for (const address of addresses) if (pool.runtime.endpointUp(address)) await open(address);
 		await listen(control, controlPort, '127.0.0.1');
 	} catch (e) {
 		await Promise.all([...servers.values()].map(closeServer));
