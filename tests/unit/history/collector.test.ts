@@ -120,4 +120,28 @@ describeBackends('collector', (backend) => {
 		const trend = await toleranceTrend(db, 'demo', { from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 1000) });
 		expect(trend.every((s) => s.haEnabled && s.liveHosts === 3 && s.memoryFreeBytes > 0 && s.memoryTotalBytes > s.memoryFreeBytes)).toBe(true);
 	});
+
+	it('names the protected VMs HA could not restart, with the pool\'s reason', async () => {
+		const { db } = shared;
+		const p = (pool = await startHaPool());
+		for (const name of ['db-replica', 'web-2', 'monitoring', 'ldap']) await p.admin.call('VM.set_ha_restart_priority', p.vm(name), 'restart');
+		const collector = startCollector({ db, poolId: 'demo', connect: p.connect, clock: () => p.sim.pool.clock.now(), leaseTtlMs: 5000, eventTimeoutS: 5 });
+		collectors.push(collector);
+		await waitFor('the collector to record its first state', async () => (await db.query(`select 1 from observed_state where pool_id = 'demo'`)).length > 0);
+
+		// Two of three hosts at once: xcp-host-1 cannot hold everything that was on them.
+		await p.control('/control/hosts/xcp-host-2/fail');
+		await p.control('/control/hosts/xcp-host-3/fail');
+		await p.control('/control/settle');
+		const failed = await waitFor('a restart failure on record', async () => {
+			const events = await listPoolEvents(db, 'demo', { kinds: ['ha_message'] });
+			return events.find((e) => e.objectName === 'HA_PROTECTED_VM_RESTART_FAILED');
+		});
+		expect(failed.incidentId).not.toBeNull();
+		const incident = await getIncident(db, failed.incidentId!);
+		const stuck = incident!.notRestarted.find((vm) => vm.uuid === failed.objectUuid);
+		expect(stuck?.reason).toMatch(/HA could not restart|HA tried to restart it and failed/);
+		expect(incident!.entries.some((e) => e.kind === 'restart_failed' && e.title.includes(stuck!.name!))).toBe(true);
+		expect(incident!.status).toBe('open');
+	});
 });

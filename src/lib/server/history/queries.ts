@@ -208,7 +208,9 @@ export async function getIncident(db: Db, id: number): Promise<IncidentDetail | 
 			const name = String(e.detail['name'] ?? e.object_name ?? '');
 			if (name === 'HA_PROTECTED_VM_RESTART_FAILED') {
 				const vm = [...vms.values()].find((x) => x.uuid === e.object_uuid);
-				if (vm) restartFailures.set(vm.ref, String(e.detail['body'] ?? 'HA could not restart it'));
+				// xapi's message often has an empty body: the name says it all.
+				const body = typeof e.detail['body'] === 'string' ? e.detail['body'].trim() : '';
+				if (vm) restartFailures.set(vm.ref, body || `HA tried to restart it and failed (HA_PROTECTED_VM_RESTART_FAILED, last at ${e.at.toISOString()})`);
 			}
 			const vmName = [...vms.values()].find((x) => x.uuid === e.object_uuid)?.name ?? null;
 			const { kind, title } = messageTitle(name, vmName);
