@@ -374,17 +374,23 @@ describe('planning answers', () => {
 		await expectXapiError(client.call('VM.start', vm, false, false), 'HOST_NOT_ENOUGH_FREE_MEMORY');
 	});
 
-	it('moves the master with designate_new_master while HA is off', async () => {
+	it('moves the master with designate_new_master while HA is off, forgetting sessions', async () => {
 		const host2 = refByName(sim.pool.snapshot, 'host', 'xcp-host-2');
 		await client.call('pool.designate_new_master', host2);
 		expect(sim.pool.masterAddress).toBe('127.0.0.2');
 		const xml = xmlRpcClient('127.0.0.1', sim.port);
 		expect(await xmlFail(xml, 'session.login_with_password', ['root', PASSWORD])).toEqual(['HOST_IS_SLAVE', '127.0.0.2']);
+		// Sessions are not in the database the new master starts from.
+		await waitFor('sessions forgotten', () => sim.pool.sessions.size === 0);
+		await expectXapiError(client.call('pool.get_all'), 'SESSION_INVALID');
+		await client.login('operator', PASSWORD);
+		expect(client.baseUrl.hostname).toBe('127.0.0.2');
 		await client.call('pool.designate_new_master', refByName(sim.pool.snapshot, 'host', 'xcp-host-1'));
 		expect(sim.pool.masterAddress).toBe('127.0.0.1');
+
 		// A session's calls on a slave are served while the master can be reached, not after.
+		const session = (await xmlOk(xml, 'session.login_with_password', ['root', PASSWORD])) as string;
 		const onSlave = xmlRpcClient('127.0.0.3', sim.port);
-		const session = client.sessionRef ?? '';
 		expect(await xmlOk(onSlave, 'pool.get_all', [session])).toHaveLength(1);
 		await control(sim, 'master/fail');
 		expect(await xmlFail(onSlave, 'pool.get_all', [session])).toEqual(['CANNOT_CONTACT_HOST', sim.pool.masterRef]);

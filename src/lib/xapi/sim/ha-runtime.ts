@@ -381,8 +381,8 @@ export class HaRuntime {
 		this.#pool.db.touch('pool', poolRef);
 		const record = snap.host[candidate];
 		if (record) this.#pool.addMessage(HaMessage.POOL_MASTER_TRANSITION, 'Host', record.uuid, `The host '${record.name_label}' is now the pool master`);
-		// Sessions lived in the old master's memory: every client logs in again on the new one.
-		this.#pool.dropSessions();
+		// Sessions and tasks lived in the old master's memory: clients log in again on the new one.
+		this.#pool.forgetVolatileState();
 	}
 
 	/** Restarts run one failure after another, never interleaved, as the master's restart thread does. */

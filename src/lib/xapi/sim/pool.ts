@@ -249,9 +249,13 @@ export class SimulatedPool {
 		};
 	}
 
-	/** Forgets every session (a new master does not know the old master's sessions). */
-	dropSessions(): void {
+	/**
+	 * A new master starts from the replicated database, and sessions and tasks are not in it
+	 * (the datamodel marks both PersistNothing): every session and task is gone.
+	 */
+	forgetVolatileState(): void {
 		this.sessions.clear();
+		for (const task of Object.keys(this.snapshot.task)) this.db.remove('task', task);
 		this.db.wakeAll();
 	}
 

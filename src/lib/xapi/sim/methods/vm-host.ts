@@ -219,6 +219,9 @@ export function registerVmHostMethods(pool: SimulatedPool): void {
 			pool.poolRecord.master = hostRef;
 			db.touch('pool', pool.poolRef);
 			pool.addMessage(HaMessage.POOL_MASTER_TRANSITION, 'Host', host.uuid, `The host '${host.name_label}' is now the pool master`);
+			// The new master restarts from the synced database, without sessions or tasks; the
+			// answer to this call still goes out before they vanish.
+			setImmediate(() => pool.forgetVolatileState());
 			return '';
 		}
 	});
