@@ -347,6 +347,9 @@ export async function readJsonBody(request: Request): Promise<unknown> {
 
 /** Validates with the operation's schema: 400 naming the first bad field. */
 export function parseOperationInput<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
+	if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+		throw new OperationRefused(400, 'INVALID_INPUT', `body: must be a JSON object, not ${Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body}`, 'body');
+	}
 	const parsed = v.safeParse(schema, body);
 	if (parsed.success) return parsed.output;
 	const issue = parsed.issues[0];
