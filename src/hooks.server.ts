@@ -8,7 +8,7 @@ import { SESSION_COOKIE, findSession, sweepExpiredSessions } from '$lib/server/s
 
 export const init: ServerInit = async () => {
 	const [embedded] = await Promise.all([ensureEmbeddedPool(), appHistory()]);
-	await startCollectors(embedded?.password);
+	await startCollectors(embedded ? { password: embedded.password, now: () => embedded.pool.clock.now() } : undefined);
 	// Expired sessions are logged out on the pool even if their browser never comes back.
 	setInterval(() => void sweepExpiredSessions(), 60_000).unref();
 };

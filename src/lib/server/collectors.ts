@@ -27,12 +27,18 @@ export function collectorCredentials(pool: PoolTarget, embeddedPassword?: string
 
 const running = new Map<string, Collector>();
 
-export async function startCollectors(embeddedPassword?: string): Promise<void> {
+/** The embedded pool, when there is one: its password and its (possibly fast) clock. */
+export interface EmbeddedPoolAccess {
+	password: string;
+	now: () => number;
+}
+
+export async function startCollectors(embedded?: EmbeddedPoolAccess): Promise<void> {
 	if (process.env['HAVEN_COLLECTORS'] === 'off') return;
 	const { db, instance } = await appHistory();
 	for (const pool of pools.list()) {
 		if (running.has(pool.id)) continue;
-		const credentials = collectorCredentials(pool, embeddedPassword);
+		const credentials = collectorCredentials(pool, embedded?.password);
 		if (!credentials) {
 			log.warn({ pool: pool.id }, 'no collector credentials for this pool: its history is not recorded (set HAVEN_COLLECTOR_USER / _PASSWORD)');
 			continue;
@@ -46,6 +52,8 @@ export async function startCollectors(embeddedPassword?: string): Promise<void> 
 				await client.login();
 				return client;
 			},
+			// The simulated pool may run its clock fast: observations must share its time line.
+			...(pool.embedded && embedded ? { clock: embedded.now } : {}),
 			onError: (e) => log.warn({ pool: pool.id, err: e instanceof Error ? e.message : String(e) }, 'collector error'),
 			onLeadership: (leading) => log.info({ pool: pool.id, leading }, leading ? 'collecting pool history' : 'another instance collects this pool')
 		});
