@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, it, vi } from 'vitest';
 import { openDb, type Db, type OpenDbOptions } from '../../../src/lib/server/history/db';
 import { migrate } from '../../../src/lib/server/history/migrations';
 
@@ -19,6 +19,10 @@ export interface TestBackend {
 	/** Connection options for a fresh, empty database (PGlite: on disk when `onDisk`). */
 	fresh(opts?: { onDisk?: boolean }): { options: OpenDbOptions; cleanup(): Promise<void>; dump?: () => Promise<Blob> };
 }
+
+// These suites boot PGlite, spawn and kill processes and drive a simulated pool: on a busy
+// 2-core CI machine that can take several times as long as on an idle one.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 
 const pgUrl = process.env['TEST_DATABASE_URL']?.trim() || undefined;
 

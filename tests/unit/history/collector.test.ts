@@ -111,7 +111,7 @@ describeBackends('collector', (backend) => {
 	it('keeps sampling tolerance and headroom while the pool is quiet', async () => {
 		const { db } = shared;
 		const p = (pool = await startHaPool());
-		const collector = startCollector({ db, poolId: 'demo', connect: p.connect, sampleIntervalMs: 1000, leaseTtlMs: 5000, eventTimeoutS: 5 });
+		const collector = startCollector({ db, poolId: 'demo', connect: p.connect, sampleIntervalMs: 300, leaseTtlMs: 5000, eventTimeoutS: 5 });
 		collectors.push(collector);
 		await waitFor('three samples', async () => {
 			const rows = await db.query<{ n: number }>(`select count(*)::int as n from tolerance_samples where pool_id = 'demo'`);

@@ -3,7 +3,7 @@ import type { Ref } from '../../../src/lib/xapi/records';
 import { startSimulatedPool, type RunningSimulatedPool } from '../../../src/lib/xapi/sim';
 
 /** Polls `check` until it returns something truthy; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 25_000): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	let last: unknown;
 	for (;;) {

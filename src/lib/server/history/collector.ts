@@ -264,7 +264,7 @@ export function startCollector(options: CollectorOptions): Collector {
 					if (e instanceof LeaseLost) term.abort();
 					else report(e);
 				});
-			}, Math.max(250, Math.floor(sampleIntervalMs / 4)));
+			}, Math.max(100, Math.floor(sampleIntervalMs / 4)));
 			try {
 				await watchEvents(client, COLLECTED_CLASSES, handle, {
 					signal: term.signal,
