@@ -21,7 +21,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 export interface HaPool {
 	sim: RunningSimulatedPool;
 	admin: XapiClient;
-	/** A fresh logged-in client, as the server would hand the collector. */
+	/** A fresh client logged in as the read-only helpdesk user, as the server hands the collector. */
 	connect: () => Promise<XapiClient>;
 	vm: (name: string) => Ref;
 	host: (name: string) => Ref;
@@ -36,13 +36,14 @@ export interface HaPool {
  */
 export async function startHaPool(): Promise<HaPool> {
 	const sim = await startSimulatedPool({ speed: 600, password: 'pw', authFailureDelayMs: 0 });
-	const credentials = () => ({ user: 'admin', password: sim.password });
-	const connect = async () => {
-		const client = new XapiClient({ address: sim.address, credentials, probeTimeoutMs: 1000 });
+	const login = async (user: string) => {
+		const client = new XapiClient({ address: sim.address, credentials: () => ({ user, password: sim.password }), probeTimeoutMs: 1000 });
 		await client.login();
 		return client;
 	};
-	const admin = await connect();
+	// The collector needs no more than a read-only account (the helpdesk user).
+	const connect = () => login('helpdesk');
+	const admin = await login('admin');
 	const byName = (cls: 'VM' | 'host' | 'SR', name: string): Ref => {
 		const table = sim.pool.snapshot[cls] as Record<Ref, { name_label: string }>;
 		const ref = Object.entries(table).find(([, r]) => r.name_label === name)?.[0];
