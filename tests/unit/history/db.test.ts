@@ -26,9 +26,11 @@ describeBackends('history database', (backend) => {
 		await fresh?.cleanup();
 	});
 
-	it('applies every migration once, even when two instances migrate at the same time', async () => {
+	it('upgrades an older schema, applying each migration once even when two instances migrate at the same time', async () => {
+		// A database written by a Haven that knew only the first migration.
+		expect((await migrate(a!, MIGRATIONS.slice(0, 1))).applied).toEqual([1]);
 		const [ra, rb] = await Promise.all([migrate(a!), migrate(b!)]);
-		expect([...ra.applied, ...rb.applied].sort()).toEqual(MIGRATIONS.map((m) => m.version));
+		expect([...ra.applied, ...rb.applied].sort()).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
 		const rows = await a!.query<{ version: number }>('select version from schema_migrations order by version');
 		expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
 		expect((await migrate(a!)).applied).toEqual([]);

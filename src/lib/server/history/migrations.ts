@@ -103,6 +103,11 @@ export const MIGRATIONS: readonly Migration[] = [
 				primary key (pool_id, object_class, object_ref)
 			)`
 		]
+	},
+	{
+		version: 2,
+		name: 'incidents remember the HA timeout in force when they began',
+		statements: ['alter table incidents add column ha_timeout_s integer']
 	}
 ];
 

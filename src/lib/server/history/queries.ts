@@ -92,6 +92,7 @@ interface IncidentRow extends Record<string, unknown> {
 	started_at: Date;
 	declared_dead_at: Date | null;
 	closed_at: Date | null;
+	ha_timeout_s: number | null;
 	halted: number;
 	restarted: number;
 }
@@ -166,11 +167,7 @@ export async function getIncident(db: Db, id: number): Promise<IncidentDetail | 
 	if (!row) return undefined;
 	const summary = summaryFromRow(row);
 	const events = await db.query<EventRow>('select * from pool_events where incident_id = $1 order by at, id', [incidentId]);
-	const timeoutRow = await db.query<{ state: { haTimeoutS?: number } }>(
-		`select state from observed_state where pool_id = $1 and object_class = 'pool'`,
-		[row.pool_id]
-	);
-	const haTimeoutS = timeoutRow[0]?.state.haTimeoutS ?? null;
+	const haTimeoutS = row.ha_timeout_s;
 	const declared = row.declared_dead_at;
 	const since = (at: Date) => (declared ? at.getTime() - declared.getTime() : null);
 

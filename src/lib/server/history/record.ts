@@ -125,9 +125,9 @@ export async function recordFacts(tx: DbExecutor, facts: readonly Fact[], option
 			} else if (isDeclaration) {
 				const h = view.hosts[host];
 				const rows = await tx.query<{ id: number }>(
-					`insert into incidents (pool_id, host_ref, host_uuid, host_name, started_at, declared_dead_at, last_activity_at)
-					 values ($1, $2, $3, $4, $5, $5, $5) returning id`,
-					[poolId, host, h?.uuid ?? null, h?.name ?? null, new Date(at)]
+					`insert into incidents (pool_id, host_ref, host_uuid, host_name, started_at, declared_dead_at, last_activity_at, ha_timeout_s)
+					 values ($1, $2, $3, $4, $5, $5, $5, $6) returning id`,
+					[poolId, host, h?.uuid ?? null, h?.name ?? null, new Date(at), view.pool?.haTimeoutS ?? null]
 				);
 				incidentId = rows[0]?.id;
 			}
