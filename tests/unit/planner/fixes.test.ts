@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { analyse } from '../../../src/lib/planner/analyse';
+import { suggestFixes } from '../../../src/lib/planner/fixes';
+import type { WhatIf } from '../../../src/lib/planner/types';
+import { tinyPool } from './helpers';
+
+describe('suggestFixes', () => {
+	// Three 20 GiB hosts (15.8 free each before guests), a protected 10 GiB VM on each: ntol 0.
+	const pool = tinyPool([{ memGiB: 20 }, { memGiB: 20 }, { memGiB: 20 }], [{ host: 0, memGiB: 10 }, { host: 1, memGiB: 10 }, { host: 2, memGiB: 10 }]);
+
+	it('returns nothing when the target already holds', () => {
+		expect(suggestFixes(pool.snapshot, 0).fixes).toEqual([]);
+	});
+
+	it('every suggested fix, applied as a what-if, reaches the target', () => {
+		const result = suggestFixes(pool.snapshot, 1);
+		expect(result.current).toBe(0);
+		expect(result.fixes.length).toBeGreaterThan(1);
+		for (const fix of result.fixes) {
+			const whatIf: WhatIf =
+				fix.kind === 'priorities'
+					? { priorities: Object.fromEntries(fix.changes.map((c) => [c.vm, c.to])) }
+					: { extraMemory: Object.fromEntries(fix.hosts.map((h) => [h.host, h.bytes])) };
+			expect(analyse(pool.snapshot, whatIf).ntol).toBeGreaterThanOrEqual(1);
+		}
+	});
+
+	it('the priority fix demotes as few VMs as needed, and memory fixes are ranked by bytes', () => {
+		const result = suggestFixes(pool.snapshot, 1);
+		const priorities = result.fixes.find((f) => f.kind === 'priorities');
+		// A demoted VM keeps running and keeps its memory: with any protected 10 GiB VM left there
+		// is still no host with 10 GiB spare (5.7 each), so only demoting all three works.
+		expect(priorities?.kind === 'priorities' && priorities.changes.length).toBe(3);
+		const memory = result.fixes.filter((f) => f.kind === 'memory');
+		const totals = memory.map((f) => (f.kind === 'memory' ? f.totalBytes : 0));
+		expect(totals).toEqual([...totals].sort((a, b) => a - b));
+	});
+});
