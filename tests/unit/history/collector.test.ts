@@ -144,4 +144,27 @@ describeBackends('collector', (backend) => {
 		expect(incident!.entries.some((e) => e.kind === 'restart_failed' && e.title.includes(stuck!.name!))).toBe(true);
 		expect(incident!.status).toBe('open');
 	});
+
+	it('opens a new incident when a host fails again after coming back', async () => {
+		const { db } = shared;
+		const p = (pool = await startHaPool());
+		const collector = startCollector({ db, poolId: 'demo', connect: p.connect, clock: () => p.sim.pool.clock.now(), leaseTtlMs: 5000, eventTimeoutS: 5 });
+		collectors.push(collector);
+		await waitFor('the collector to record its first state', async () => (await db.query(`select 1 from observed_state where pool_id = 'demo'`)).length > 0);
+		await p.control('/control/hosts/xcp-host-3/fail');
+		await p.control('/control/settle');
+		await waitFor('the first incident to settle', async () => (await listIncidents(db, 'demo'))[0]?.status === 'closed');
+		await p.control('/control/hosts/xcp-host-3/recover');
+		await waitFor('the host to be back on record', async () => (await listPoolEvents(db, 'demo', { kinds: ['host_back'] })).length > 0);
+		await p.control('/control/hosts/xcp-host-3/fail');
+		await p.control('/control/settle');
+		const [second, first] = await waitFor('a second incident', async () => {
+			const list = await listIncidents(db, 'demo');
+			return list.length === 2 ? list : undefined;
+		});
+		expect([second!.host.name, first!.host.name]).toEqual(['xcp-host-3', 'xcp-host-3']);
+		expect((await getIncident(db, first!.id))!.entries.map((e) => e.kind)).toContain('host_back');
+		expect((await getIncident(db, second!.id))!.entries.map((e) => e.kind)).toContain('host_declared_dead');
+		expect(second!.startedAt.getTime()).toBeGreaterThan(first!.closedAt!.getTime());
+	});
 });

@@ -95,6 +95,8 @@ export async function recordFacts(tx: DbExecutor, facts: readonly Fact[], option
 				[poolId]
 			)
 		)[0];
+	const cameBackSince = async (incident: number, before: number): Promise<boolean> =>
+		(await tx.query(`select 1 from pool_events where incident_id = $1 and kind = 'host_back' and at <= $2`, [incident, new Date(before)])).length > 0;
 	const incidentOfLastHalt = async (vmRef: Ref): Promise<number | undefined> => {
 		const rows = await tx.query<{ incident_id: number | null; open: boolean }>(
 			`select e.incident_id, (i.closed_at is null) as open from pool_events e left join incidents i on i.id = e.incident_id
@@ -113,7 +115,12 @@ export async function recordFacts(tx: DbExecutor, facts: readonly Fact[], option
 			const isDeclaration = fact.kind === 'host_dead' || fact.name === HaMessage.HA_HOST_FAILED;
 			// The same failure seen twice (host_metrics and the message, maybe in separate
 			// batches, maybe after the incident settled) stays one incident.
-			const open = (await openFor(host)) ?? (await recentFor(host, at, isDeclaration ? SAME_FAILURE_MS : options.windowMs));
+			let open = (await openFor(host)) ?? (await recentFor(host, at, isDeclaration ? SAME_FAILURE_MS : options.windowMs));
+			// ... unless the host came back in between: then this is a new failure.
+			if (open && isDeclaration && (await cameBackSince(open.id, at))) {
+				await tx.query('update incidents set closed_at = coalesce(closed_at, $2) where id = $1', [open.id, new Date(at)]);
+				open = undefined;
+			}
 			if (open) {
 				incidentId = open.id;
 				if (isDeclaration) {
