@@ -1,8 +1,11 @@
 import { expect, test } from '@playwright/test';
+import { recordPlacement, restorePool } from './ha-setup';
 import { login, simAddress, simControl } from './helpers';
 
 test('a host failure shows on the pool view without a reload', async ({ page }) => {
 	const address = await simAddress(page);
+	// A host that was powered off comes back with its VMs halted: put them back after.
+	const placement = await recordPlacement(address);
 	await login(page, 'helpdesk');
 	await expect(page.getByTestId('live-status')).toHaveAttribute('data-connected', 'true');
 	const host3 = page.locator('[data-testid="host"][data-host-name="xcp-host-3"]');
@@ -17,4 +20,5 @@ test('a host failure shows on the pool view without a reload', async ({ page }) 
 		await simControl(address, 'hosts/xcp-host-3/recover');
 	}
 	await expect(host3).toHaveAttribute('data-state', 'live', { timeout: 20_000 });
+	await restorePool(address, placement);
 });
