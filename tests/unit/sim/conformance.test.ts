@@ -56,6 +56,22 @@ describe('wire protocol', () => {
 		expect(Object.values(metrics)[0]?.start_time).toBeInstanceOf(Date);
 	});
 
+	it('lists every method the issue asks for', async () => {
+		const methods = (await xml('system.listMethods', [])) as string[];
+		const wanted = [
+			'pool.get_all_records', 'VM.get_record', 'host.get_by_uuid', 'VM.get_ha_restart_priority',
+			'pool.enable_ha', 'Async.pool.enable_ha', 'pool.disable_ha', 'Async.pool.disable_ha',
+			'pool.ha_compute_max_host_failures_to_tolerate', 'pool.ha_compute_hypothetical_max_host_failures_to_tolerate',
+			'pool.ha_compute_vm_failover_plan', 'pool.ha_failover_plan_exists', 'pool.set_ha_host_failures_to_tolerate',
+			'SR.assert_can_host_ha_statefile', 'VM.assert_agile', 'VM.set_ha_restart_priority', 'VM.set_order', 'VM.set_start_delay',
+			'VM.start', 'VM.start_on', 'VM.clean_shutdown', 'host.disable', 'host.enable', 'pool.designate_new_master',
+			'host.emergency_ha_disable', 'task.get_record', 'task.get_status', 'task.get_progress', 'task.get_result',
+			'task.get_error_info', 'task.cancel', 'task.destroy', 'task.get_all_records', 'event.from', 'event.inject',
+			'message.get_all_records', 'system.listMethods', 'session.login_with_password', 'session.logout'
+		];
+		expect(wanted.filter((m) => !methods.includes(m))).toEqual([]);
+	});
+
 	it('answers system.listMethods over XML-RPC as a bare array', async () => {
 		const methods = (await xml('system.listMethods', [])) as string[];
 		expect(Array.isArray(methods)).toBe(true);
