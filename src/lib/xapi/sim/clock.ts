@@ -83,7 +83,7 @@ export class SimClock {
 		return new Promise((resolve) => this.after(seconds, resolve));
 	}
 
-	/** Simulated seconds until the earliest pending timer, if any (for the control state). */
+	/** How many timers are pending (shown in the control state). */
 	pendingTimers(): number {
 		return this.#timers.length;
 	}
