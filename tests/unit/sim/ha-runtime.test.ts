@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { planExistsFor } from '../../../src/lib/xapi/sim/planning';
 import { XapiClient } from '../../../src/lib/xapi/client';
 import type { Ref } from '../../../src/lib/xapi/records';
-import type { RunningSimulatedPool } from '../../../src/lib/xapi/sim/index';
+import { SimulatedPool, type RunningSimulatedPool } from '../../../src/lib/xapi/sim/index';
+import { loadScenario } from '../../../src/lib/xapi/sim/scenarios';
 import { jsonRpcTransport } from '../../../src/lib/xapi/transport';
 import { control, messageNames, PASSWORD, refByName, startSim, waitFor, xmlFail, xmlRpcClient } from './helpers';
 
@@ -134,6 +135,27 @@ describe('a host failure with HA on', () => {
 		await control(s, 'clock', { advanceSeconds: 121 });
 		await control(s, 'settle');
 		await waitFor('stranded VMs restarted', () => stranded.every((v) => v.power_state === 'Running'));
+	});
+});
+
+describe('at scale', () => {
+	it('restarts a failed host\'s protected VMs in the 64-host, 4,000-VM pool', async () => {
+		const pool = new SimulatedPool(loadScenario('large'), { password: PASSWORD, speed: 1000 });
+		try {
+			const host = Object.keys(pool.snapshot.host)[5] ?? '';
+			const protectedOnHost = (pool.snapshot.host[host]?.resident_VMs ?? []).filter((r) => pool.snapshot.VM[r]?.ha_restart_priority === 'restart');
+			expect(protectedOnHost.length).toBeGreaterThan(0);
+			pool.runtime.failHost(host);
+			pool.clock.advance(61);
+			await pool.runtime.settled();
+			for (const r of protectedOnHost) {
+				expect(pool.snapshot.VM[r]?.power_state).toBe('Running');
+				expect(pool.snapshot.VM[r]?.resident_on).not.toBe(host);
+			}
+			expect(pool.poolRecord.ha_overcommitted).toBe(false);
+		} finally {
+			pool.stop();
+		}
 	});
 });
 
