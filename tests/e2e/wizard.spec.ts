@@ -245,12 +245,25 @@ test.describe.serial('Configure HA wizard', () => {
 		await expect(page.getByRole('heading', { level: 2, name: 'Summary' })).toBeFocused();
 		await expect(page.getByTestId('summary-diff')).toContainText('app-2');
 		await expect(page.getByTestId('summary-diff')).toContainText('Best effort');
+		// Meanwhile someone else changes the pool: the server refuses with the differences.
+		const ldapRef = Object.entries((await poolState()).vms).find(([, v]) => v.name_label === 'ldap')?.[0];
+		await xapi('VM.set_ha_restart_priority', ldapRef, 'best-effort');
 		const finish = page.getByTestId('finish');
 		for (let i = 0; i < 40 && !(await finish.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
 		await expect(finish).toHaveText('Apply changes');
 		await page.keyboard.press('Enter');
+		const refusal = page.getByTestId('refusal');
+		await expect(refusal).toHaveAttribute('data-code', 'POOL_CHANGED');
+		await expect(refusal).toBeFocused();
+		await expect(refusal.locator('tr').filter({ hasText: 'ldap' })).toContainText('Best effort');
+		expect((await poolState()).byName['app-2']?.ha_restart_priority).toBe('restart');
+		await page.keyboard.press('Tab');
+		await expect(page.getByRole('button', { name: 'Apply my settings anyway' })).toBeFocused();
+		await page.keyboard.press('Enter');
 		await expect(page.getByTestId('job')).toHaveAttribute('data-state', 'succeeded', { timeout: 30_000 });
-		expect((await poolState()).byName['app-2']?.ha_restart_priority).toBe('best-effort');
+		const after = await poolState();
+		expect(after.byName['app-2']?.ha_restart_priority).toBe('best-effort');
+		expect(after.byName['ldap']?.ha_restart_priority).toBe('');
 
 		// Open again, Turn off HA: Escape cancels the confirmation, Enter on the confirm button applies.
 		const again = page.getByRole('button', { name: 'Open the wizard again' });
