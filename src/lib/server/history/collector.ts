@@ -17,7 +17,7 @@ import { watchEvents, type WatchUpdate } from '../../xapi/events';
 import type { Ref, Snapshot, XapiClassName } from '../../xapi/records';
 import type { Db, DbExecutor } from './db';
 import { acquireLease, holdsLease, releaseLease } from './lease';
-import { diffViews, emptyView, headroom, isHaMessage, messageFacts, viewOf, type Fact, type View } from './observe';
+import { diffViews, emptyView, headroom, isHaMessage, messageFacts, viewOf, type Fact, type HostView, type View } from './observe';
 import { recordFacts } from './record';
 
 export const COLLECTED_CLASSES: readonly XapiClassName[] = ['pool', 'host', 'host_metrics', 'VM', 'VM_metrics', 'message'];
@@ -86,10 +86,18 @@ async function loadView(db: DbExecutor, poolId: string): Promise<View | null> {
 	const view = emptyView();
 	for (const row of rows) {
 		if (row.object_class === 'pool') view.pool = row.state as View['pool'];
-		else if (row.object_class === 'host') view.hosts[row.object_ref] = row.state as View['hosts'][string];
+		else if (row.object_class === 'host') view.hosts[row.object_ref] = { liveChangedAt: null, memoryFree: 0, memoryTotal: 0, ...(row.state as Pick<HostView, 'uuid' | 'name' | 'live'>) };
 		else if (row.object_class === 'VM') view.vms[row.object_ref] = row.state as View['vms'][string];
 	}
 	return view;
+}
+
+/**
+ * What is worth keeping of a host between runs: liveness, not memory or metrics timestamps,
+ * which a real pool refreshes every few seconds and would turn into a write each time.
+ */
+function lasting(hosts: View['hosts']): Record<Ref, Pick<HostView, 'uuid' | 'name' | 'live'>> {
+	return Object.fromEntries(Object.entries(hosts).map(([ref, h]) => [ref, { uuid: h.uuid, name: h.name, live: h.live }]));
 }
 
 /** Persists the parts of `after` that differ from `before`. */
@@ -99,8 +107,8 @@ async function saveView(tx: DbExecutor, poolId: string, before: View | null, aft
 	const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 	if (after.pool && !same(before?.pool, after.pool)) upserts.push(['pool', 'pool', after.pool]);
 	for (const [cls, key] of [['host', 'hosts'], ['VM', 'vms']] as const) {
-		const old: Record<Ref, unknown> = before?.[key] ?? {};
-		const now: Record<Ref, unknown> = after[key];
+		const old: Record<Ref, unknown> = key === 'hosts' ? lasting(before?.hosts ?? {}) : (before?.[key] ?? {});
+		const now: Record<Ref, unknown> = key === 'hosts' ? lasting(after.hosts) : after[key];
 		for (const [ref, state] of Object.entries(now)) if (!same(old[ref], state)) upserts.push([cls, ref, state]);
 		for (const ref of Object.keys(old)) if (!(ref in now)) deletes.push([cls, ref]);
 	}
@@ -121,10 +129,11 @@ async function saveView(tx: DbExecutor, poolId: string, before: View | null, aft
 	}
 }
 
+/** What makes a sample due at once; memory alone waits for the periodic sample (it moves all the time). */
 function toleranceKey(view: View): string {
 	const p = view.pool;
 	const h = headroom(view);
-	return JSON.stringify([p?.haEnabled, p?.hostFailuresToTolerate, p?.planExistsFor, p?.overcommitted, h.liveHosts, h.hosts, h.memoryFree]);
+	return JSON.stringify([p?.haEnabled, p?.hostFailuresToTolerate, p?.planExistsFor, p?.overcommitted, h.liveHosts, h.hosts]);
 }
 
 async function writeSample(tx: DbExecutor, poolId: string, view: View, at: number): Promise<void> {
