@@ -198,6 +198,19 @@ describe('a master failure with HA on', () => {
 		expect(await xmlFail(old, 'session.login_with_password', ['root', PASSWORD])).toEqual(['HOST_IS_SLAVE', '127.0.0.2']);
 	});
 
+	it('fences an isolated master, and the survivors elect a new one', async () => {
+		sim = await startSim();
+		const s = sim;
+		const client = await operatorClient(s);
+		await enableHa(client, s, 1);
+		await control(s, 'hosts/xcp-host-1/isolate');
+		await waitFor('a new master', () => s.pool.masterAddress === '127.0.0.2');
+		const state = await control(s, 'state');
+		expect((state['hosts'] as { condition: string }[]).map((h) => h.condition)).toEqual(['fenced', 'up', 'up']);
+		const slave = xmlRpcClient('127.0.0.3', s.port);
+		expect(await xmlFail(slave, 'session.login_with_password', ['root', PASSWORD])).toEqual(['HOST_IS_SLAVE', '127.0.0.2']);
+	});
+
 	it('is not replaced while HA is off: members keep naming the dead master', async () => {
 		sim = await startSim();
 		const s = sim;
