@@ -48,6 +48,15 @@ describeBackends('audit log', (backend) => {
 		expect(redactSecrets({ Authorization: 'Basic x' })).toEqual({ Authorization: '[redacted]' });
 	});
 
+	it('keeps a preview, not the whole of a huge answer', async () => {
+		const { db } = shared;
+		const audit = createAuditLog(db, 'i1');
+		await audit.record(change, async () => ({ records: 'x'.repeat(200_000) }));
+		const [entry] = await queryAudit(db);
+		expect(entry?.response).toMatchObject({ truncated: true, chars: 200_014 });
+		expect(JSON.stringify(entry?.response).length).toBeLessThan(3000);
+	});
+
 	it('filters by user, pool, action, outcome and time, newest first, with a cursor', async () => {
 		const { db } = shared;
 		const audit = createAuditLog(db, 'i1');

@@ -82,8 +82,14 @@ export function describeError(error: unknown): { code: string; params?: readonly
 	return { code: 'ERROR', message: String(error) };
 }
 
+/** Past this, a request or answer is stored as a preview: the log is for people, not dumps. */
+export const AUDIT_VALUE_MAX_CHARS = 64 * 1024;
+
 function json(value: unknown): string | null {
-	return value === undefined ? null : JSON.stringify(redactSecrets(value) ?? null);
+	if (value === undefined) return null;
+	const text = JSON.stringify(redactSecrets(value) ?? null);
+	if (text.length <= AUDIT_VALUE_MAX_CHARS) return text;
+	return JSON.stringify({ truncated: true, chars: text.length, preview: text.slice(0, 2000) });
 }
 
 interface AuditRow extends Record<string, unknown> {

@@ -218,7 +218,6 @@ export function startCollector(options: CollectorOptions): Collector {
 
 			const handle = async (update: WatchUpdate) => {
 				const now = clock();
-				let newMessages: Fact[] = [];
 				if (update.kind === 'state') {
 					for (const cls of COLLECTED_CLASSES) (records as Record<string, unknown>)[cls] = update.records[cls] ?? {};
 				} else {
@@ -232,9 +231,8 @@ export function startCollector(options: CollectorOptions): Collector {
 				}
 				// Messages are only read once: drop them from the cache to keep it small.
 				records.message = {};
-				newMessages = messageFacts(fresh, now);
 				const after = viewOf(records);
-				const facts = [...newMessages, ...(current ? diffViews(current, after, now) : [])];
+				const facts = [...messageFacts(fresh, now), ...(current ? diffViews(current, after, now) : [])];
 				timeMasterChanges(facts, after);
 				const key = toleranceKey(after);
 				const sample = key !== lastSampleKey || now - lastSampleAt >= sampleIntervalMs;
@@ -258,7 +256,6 @@ export function startCollector(options: CollectorOptions): Collector {
 
 			client = await connect();
 			if (term.signal.aborted) return;
-			// Periodic samples while the pool is quiet: inject an event so the handler runs.
 			// A quiet pool sends no events: keep the trend going from what we last saw. No XAPI
 			// call needed, and the lease is checked as for any write.
 			const sampler = setInterval(() => {
