@@ -167,4 +167,26 @@ describeBackends('collector', (backend) => {
 		expect((await getIncident(db, second!.id))!.entries.map((e) => e.kind)).toContain('host_declared_dead');
 		expect(second!.startedAt.getTime()).toBeGreaterThan(first!.closedAt!.getTime());
 	});
+
+	it('records a host that fenced itself after losing the network, and its return', async () => {
+		const { db } = shared;
+		const p = (pool = await startHaPool());
+		const collector = startCollector({ db, poolId: 'demo', connect: p.connect, clock: () => p.sim.pool.clock.now(), leaseTtlMs: 5000, eventTimeoutS: 5 });
+		collectors.push(collector);
+		await waitFor('the collector to record its first state', async () => (await db.query(`select 1 from observed_state where pool_id = 'demo'`)).length > 0);
+		await p.control('/control/hosts/xcp-host-3/isolate');
+		await p.control('/control/settle');
+		const [incident] = await waitFor('the incident', async () => {
+			const list = await listIncidents(db, 'demo');
+			return list[0]?.status === 'closed' ? list : undefined;
+		});
+		await p.control('/control/hosts/xcp-host-3/recover');
+		const kinds = await waitFor('fencing and return on the timeline', async () => {
+			const detail = await getIncident(db, incident!.id);
+			const k = detail?.entries.map((e) => e.kind) ?? [];
+			return k.includes('host_fenced') && k.includes('host_back') ? k : undefined;
+		});
+		expect(kinds.indexOf('host_declared_dead')).toBeLessThan(kinds.indexOf('host_fenced'));
+		expect(incident).toMatchObject({ vmsRestarted: 2, vmsNotRestarted: 1 });
+	});
 });
