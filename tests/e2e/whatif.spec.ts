@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { enableHa, recordPlacement, restorePool, type Placement } from './ha-setup';
+import { enableHa, recordPlacement, restorePool, xapiAdmin, type Placement } from './ha-setup';
 import { login, simAddress } from './helpers';
 
 let address = '';
@@ -88,6 +88,21 @@ test('hosts picked on the topology (mouse and keyboard) show placements, losses,
 	expect(lines[0]).toBe('vm,from_host,to_host,unplaced_reason,priority,group,start_s,end_s');
 	expect(lines).toHaveLength(plan.vms.length + 1);
 	for (const vm of unplaced) expect(lines.find((l) => l.startsWith(`${vm},`))).toMatch(/,,HOST_NOT_ENOUGH_FREE_MEMORY,/);
+
+	// The what-if stays on its snapshot, but says when the live pool has moved on.
+	await expect(page.getByTestId('pool-moved-on')).toHaveCount(0);
+	const x = await xapiAdmin(address);
+	try {
+		const vms = await x.call<Record<string, { name_label: string }>>('VM.get_all_records');
+		const testVm = Object.entries(vms).find(([, vm]) => vm.name_label === 'test-vm')?.[0];
+		await x.call('VM.set_ha_restart_priority', testVm, 'best-effort');
+	} finally {
+		await x.logout();
+	}
+	await expect(page.getByTestId('pool-moved-on')).toBeVisible();
+	await page.getByRole('button', { name: 'Load it again' }).click();
+	await expect(page.getByTestId('pool-moved-on')).toHaveCount(0);
+	await expect(page.getByTestId('selection')).toContainText('No host failed yet.');
 });
 
 test('an uploaded snapshot file is planned on; a malformed one is refused with the paths at fault', async ({ page }) => {
