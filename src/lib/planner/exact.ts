@@ -73,63 +73,79 @@ function loads(config: PlanConfig, s: FailureState): Float64Array {
 }
 
 /**
- * The bound above, prepared once per state: `holds(caps, d)` says whether d failures of hosts
- * whose caps (sorted descending) are given can be shown harmless in any order.
+ * The bound, prepared once per state and per range [sMin, sMax] of the sizes of VMs that may
+ * move. `setSafe` and `holds` say whether failures of given hosts can be shown harmless in any
+ * order, by (a′) (checked at every size where its piecewise-linear form can bend) or by (b).
  */
 export class Bound {
 	readonly m: number;
-	readonly total: number;
-	readonly maxNeed: number;
-	/** best[K] = max over k ≤ K of T_k − (k − 1)·s; −Infinity when a free memory is negative. */
+	readonly sMax: number;
+	/** Candidate VM sizes for (a′): the range ends and every free memory inside the range. */
+	readonly sizes: number[];
+	/** Per candidate size s: s + Σ max(0, free − s) over live hosts. */
+	readonly budgets: number[];
+	/** best[K] = max over k ≤ K of T_k − (k − 1)·sMax (variant b); −Infinity when a free memory is negative. */
 	readonly best: Float64Array;
 
-	constructor(frees: number[], maxNeed: number) {
+	constructor(frees: number[], sMax: number, sMin = sMax) {
 		this.m = frees.length;
-		this.maxNeed = maxNeed;
-		let total = 0;
-		let negative = false;
-		for (const f of frees) {
-			total += f;
-			if (f < 0) negative = true;
-		}
-		this.total = total;
+		this.sMax = sMax;
+		const inside = frees.filter((f) => f > sMin && f < sMax);
+		this.sizes = [...new Set([sMin, sMax, ...inside])];
+		this.budgets = this.sizes.map((s) => {
+			let excess = 0;
+			for (const f of frees) excess += Math.max(0, f - s);
+			return s + excess;
+		});
 		this.best = new Float64Array(this.m + 1).fill(-Infinity);
-		if (!negative) {
+		if (frees.every((f) => f >= 0)) {
 			const sorted = [...frees].sort((a, b) => b - a);
 			let top = 0;
 			let best = -Infinity;
 			for (let k = 1; k <= this.m; k++) {
 				top += sorted[k - 1] as number;
-				best = Math.max(best, top - (k - 1) * maxNeed);
+				best = Math.max(best, top - (k - 1) * sMax);
 				this.best[k] = best;
 			}
 		}
 	}
 
-	holds(capsDesc: ArrayLike<number>, d: number): boolean {
-		if (d <= 0) return true;
-		if (d >= this.m) return false;
+	/** (a′) for VM size s: danger(h) = load(h) + max(0, free(h) − s). */
+	static danger(free: number, load: number, s: number): number {
+		return load + Math.max(0, free - s);
+	}
+
+	/** (b) for every step of any order of failing hosts with these caps (sorted descending). */
+	holdsB(capsDesc: ArrayLike<number>, d: number): boolean {
 		let lost = 0;
 		for (let i = 1; i <= d; i++) {
 			lost += capsDesc[i - 1] as number;
-			if (this.total - lost >= (this.m - i - 1) * this.maxNeed) continue;
-			if ((this.best[this.m - i] as number) >= lost) continue;
-			return false;
+			if ((this.best[this.m - i] as number) < lost) return false;
 		}
 		return true;
 	}
-}
 
-function aliveFrees(s: FailureState): number[] {
-	const frees: number[] = [];
-	for (let h = 0; h < s.alive.length; h++) if (s.alive[h]) frees.push(s.free[h] as number);
-	return frees;
-}
-
-function capsOf(s: FailureState, load: Float64Array, hosts: Iterable<number>): number[] {
-	const caps: number[] = [];
-	for (const h of hosts) caps.push((s.free[h] as number) + (load[h] as number));
-	return caps.sort((a, b) => b - a);
+	/** Any d of these hosts (frees, loads), in any order: proved harmless? */
+	holds(frees: ArrayLike<number>, loads: ArrayLike<number>, d: number): boolean {
+		if (d <= 0) return true;
+		if (d >= this.m) return false;
+		const n = frees.length;
+		let allA = true;
+		const dangers = new Float64Array(n);
+		for (let c = 0; c < this.sizes.length && allA; c++) {
+			const s = this.sizes[c] as number;
+			for (let j = 0; j < n; j++) dangers[j] = Bound.danger(frees[j] as number, loads[j] as number, s);
+			dangers.sort().reverse();
+			let sum = 0;
+			for (let i = 0; i < d; i++) sum += dangers[i] as number;
+			if (sum >= (this.budgets[c] as number)) allA = false;
+		}
+		if (allA) return true;
+		const caps = Float64Array.from({ length: n }, (_, j) => (frees[j] as number) + (loads[j] as number))
+			.sort()
+			.reverse();
+		return this.holdsB(caps, d);
+	}
 }
 
 function aliveHosts(s: FailureState): number[] {
@@ -138,23 +154,42 @@ function aliveHosts(s: FailureState): number[] {
 	return hosts;
 }
 
-/** Can d more failures of any live hosts, in any order, be shown harmless? */
-export function provedSafe(config: PlanConfig, s: FailureState, d: number, maxNeed: number): boolean {
-	return new Bound(aliveFrees(s), maxNeed).holds(capsOf(s, loads(config, s), aliveHosts(s)), d);
+function boundFor(s: FailureState, sMax: number, sMin: number): Bound {
+	return new Bound(aliveHosts(s).map((h) => s.free[h] as number), sMax, sMin);
 }
 
-function largestProvedDepth(config: PlanConfig, s: FailureState, maxNeed: number): number {
-	const bound = new Bound(aliveFrees(s), maxNeed);
-	const caps = capsOf(s, loads(config, s), aliveHosts(s));
+function needRange(config: PlanConfig, s: FailureState, hosts: Iterable<number>): [number, number] {
+	let lo = Infinity;
+	let hi = 0;
+	for (const h of hosts)
+		for (const vm of s.members[h] ?? []) {
+			const n = config.need[vm] as number;
+			lo = Math.min(lo, n);
+			hi = Math.max(hi, n);
+		}
+	return [lo, hi];
+}
+
+/** Can d more failures of any live hosts, in any order, be shown harmless? */
+export function provedSafe(config: PlanConfig, s: FailureState, d: number): boolean {
+	const hosts = aliveHosts(s);
+	const [lo, hi] = needRange(config, s, hosts);
+	if (hi === 0) return true;
+	const load = loads(config, s);
+	return boundFor(s, hi, lo).holds(hosts.map((h) => s.free[h] as number), hosts.map((h) => load[h] as number), d);
+}
+
+function largestProvedDepth(config: PlanConfig, s: FailureState): number {
 	let d = 0;
-	while (d + 1 < s.aliveCount && bound.holds(caps, d + 1)) d++;
+	while (d + 1 < s.aliveCount && provedSafe(config, s, d + 1)) d++;
 	return d;
 }
 
 /**
  * Is there an order of failing exactly the hosts in `remaining` (from state s) that strands a
  * VM? Depth-first over orders; a node is cut when the bound, restricted to the hosts still to
- * fail, proves every order of them harmless.
+ * fail (and to the VMs they hold, the only ones that can still move), proves every order of
+ * them harmless.
  */
 function orderThatFails(search: Search, s: FailureState, remaining: number[], prefix: string): { hosts: number[]; vms: number[] } | null {
 	if (search.aborted) return null;
@@ -162,13 +197,10 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 		search.aborted = true;
 		return null;
 	}
+	const [lo, hi] = needRange(search.config, s, remaining);
+	if (hi === 0) return null;
 	const load = loads(search.config, s);
-	// Only VMs now on the hosts still to fail can move again: the largest of them is what
-	// must find room, not the largest in the pool.
-	let movable = 0;
-	for (const h of remaining) for (const vm of s.members[h] ?? []) movable = Math.max(movable, search.config.need[vm] as number);
-	if (movable === 0) return null;
-	if (new Bound(aliveFrees(s), movable).holds(capsOf(s, load, remaining), remaining.length)) return null;
+	if (boundFor(s, hi, lo).holds(remaining.map((h) => s.free[h] as number), remaining.map((h) => load[h] as number), remaining.length)) return null;
 	for (const h of remaining) {
 		const rest = remaining.filter((x) => x !== h);
 		if (rest.length === 0) {
@@ -191,44 +223,55 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 }
 
 /**
- * A failing sequence of exactly r failures, or null. The bound depends only on the *set* of
- * failed hosts (through their caps), so sets are enumerated first, largest caps first, and a
- * whole branch of sets is skipped as soon as its most dangerous completion is proved safe
- * (every other completion has smaller caps, position by position); only the sets the bound
- * cannot clear have their orders searched.
+ * A failing sequence of exactly r failures, or null. Bound (a′) depends only on the *set* of
+ * failed hosts, through the sum of their dangers for each VM size s, so for each candidate s
+ * the sets are enumerated most dangerous hosts first, and a whole branch is skipped as soon as
+ * its most dangerous completion stays within that size's budget (every other completion has
+ * smaller dangers, position by position). A set the bound clears at every size (or by (b)) is
+ * harmless; the orders of the others are searched.
  */
 function findFailure(search: Search, s0: FailureState, r: number): { hosts: number[]; vms: number[] } | null {
 	const load = loads(search.config, s0);
 	const hosts = aliveHosts(s0);
-	const cap = (h: number) => (s0.free[h] as number) + (load[h] as number);
-	hosts.sort((a, b) => cap(b) - cap(a) || a - b);
-	const caps = hosts.map(cap);
-	const bound = new Bound(aliveFrees(s0), search.maxNeed);
-	const chosen: number[] = [];
-	const chosenCaps: number[] = [];
-	const trial = new Float64Array(r);
-	const completionSafe = (from: number): boolean => {
-		// Chosen caps and caps[from..] are both descending, and every chosen one comes first.
-		let k = 0;
-		for (const c of chosenCaps) trial[k++] = c;
-		for (let idx = from; k < r; idx++) trial[k++] = caps[idx] as number;
-		return bound.holds(trial, r);
-	};
-	const visit = (start: number): { hosts: number[]; vms: number[] } | null => {
-		if (chosen.length === r) return orderThatFails(search, s0, chosen.slice(), '');
-		for (let idx = start; idx <= hosts.length - (r - chosen.length); idx++) {
-			if (search.aborted) return null;
-			if (completionSafe(idx)) break;
-			chosen.push(hosts[idx] as number);
-			chosenCaps.push(caps[idx] as number);
-			const found = visit(idx + 1);
-			chosen.pop();
-			chosenCaps.pop();
-			if (found) return found;
-		}
-		return null;
-	};
-	return visit(0);
+	const [lo, hi] = needRange(search.config, s0, hosts);
+	const bound = boundFor(s0, hi, lo);
+	const checked = new Set<string>();
+	const capOf = (h: number) => (s0.free[h] as number) + (load[h] as number);
+	for (let c = 0; c < bound.sizes.length; c++) {
+		const size = bound.sizes[c] as number;
+		const budget = bound.budgets[c] as number;
+		const danger = (h: number) => Bound.danger(s0.free[h] as number, load[h] as number, size);
+		const order = [...hosts].sort((a, b) => danger(b) - danger(a) || a - b);
+		const dangers = order.map(danger);
+		const chosen: number[] = [];
+		let chosenDanger = 0;
+		const visit = (start: number): { hosts: number[]; vms: number[] } | null => {
+			if (chosen.length === r) {
+				const key = [...chosen].sort((a, b) => a - b).join(',');
+				if (checked.has(key)) return null;
+				checked.add(key);
+				if (bound.holdsB(chosen.map(capOf).sort((a, b) => b - a), r)) return null;
+				return orderThatFails(search, s0, chosen.slice(), '');
+			}
+			const need = r - chosen.length;
+			for (let idx = start; idx <= order.length - need; idx++) {
+				if (search.aborted) return null;
+				let completion = chosenDanger;
+				for (let k = 0; k < need; k++) completion += dangers[idx + k] as number;
+				if (completion < budget) break;
+				chosen.push(order[idx] as number);
+				chosenDanger += dangers[idx] as number;
+				const found = visit(idx + 1);
+				chosen.pop();
+				chosenDanger -= dangers[idx] as number;
+				if (found) return found;
+			}
+			return null;
+		};
+		const found = visit(0);
+		if (found || search.aborted) return found;
+	}
+	return null;
 }
 
 type Policy = (config: PlanConfig, s: FailureState, load: Float64Array, h: number) => number;
@@ -306,15 +349,15 @@ function beamWitness(config: PlanConfig, s0: FailureState, target: number, width
 	return null;
 }
 
-/** Lower is more dangerous: the average bound's margin after the worst `d` further failures. */
+/** Lower is more dangerous: bound (a′)'s margin at the largest VM after the worst `d` further failures. */
 function danger(config: PlanConfig, s: FailureState, d: number, maxNeed: number): number {
+	const hosts = aliveHosts(s);
 	const load = loads(config, s);
-	const caps = capsOf(s, load, aliveHosts(s));
-	let total = 0;
-	for (const f of aliveFrees(s)) total += f;
+	const bound = boundFor(s, maxNeed, maxNeed);
+	const dangers = hosts.map((h) => Bound.danger(s.free[h] as number, load[h] as number, maxNeed)).sort((a, b) => b - a);
 	let lost = 0;
-	for (let i = 0; i < d; i++) lost += caps[i] as number;
-	return total - lost - (s.aliveCount - d - 1) * maxNeed;
+	for (let i = 0; i < d; i++) lost += dangers[i] ?? 0;
+	return (bound.budgets[0] as number) - lost;
 }
 
 export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?: FailureState; beamWidth?: number } = {}): ExactResult {
@@ -326,7 +369,7 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 	let maxNeed = 0;
 	for (const n of config.need) maxNeed = Math.max(maxNeed, n);
 	const search: Search = { config, maxNeed, nodes: 0, nodeLimit: opts.nodeLimit ?? 5_000_000, scratch: new Float64Array(config.hostRefs.length), aborted: false, prefixCache: new Map() };
-	const lower = largestProvedDepth(config, s0, maxNeed);
+	const lower = largestProvedDepth(config, s0);
 	let witness = greedyDive(config, s0, search.scratch);
 	// The bound is usually tight or one short: look hard for a failure right above it.
 	for (let r = lower + 1; r <= lower + 2 && (!witness || r < witness.hosts.length) && r < m; r++) {

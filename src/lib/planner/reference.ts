@@ -5,7 +5,11 @@ import { failHost, initialState, type FailureState, type PlanConfig } from './co
  * hosts failing one after another, with no pruning, until one fails. Slow on purpose; the
  * property tests and the benchmark measure the planner against it.
  */
-export function referenceNtol(config: PlanConfig): number {
+export class ReferenceTimeout extends Error {}
+
+export function referenceNtol(config: PlanConfig, opts: { deadline?: number } = {}): number {
+	const deadline = opts.deadline ?? Infinity;
+	let steps = 0;
 	const s0 = initialState(config);
 	const m = s0.aliveCount;
 	if (config.vmRefs.length === 0) return m;
@@ -13,6 +17,7 @@ export function referenceNtol(config: PlanConfig): number {
 		if (depth === 0) return true;
 		for (let h = 0; h < s.alive.length; h++) {
 			if (!s.alive[h]) continue;
+			if ((++steps & 1023) === 0 && performance.now() > deadline) throw new ReferenceTimeout('reference ran out of time');
 			const next = failHost(config, s, h);
 			if (!next.ok || !allSucceed(next.state, depth - 1)) return false;
 		}
