@@ -86,6 +86,17 @@ describeBackends('collector leadership', (backend) => {
 		expect(await listIncidents(db, 'demo')).toHaveLength(1);
 	});
 
+	it('stops promptly even while the pool does not answer the login', async () => {
+		const { db } = shared;
+		const collector = startCollector({ db, poolId: 'silent', owner: 'x', connect: () => new Promise(() => {}), leaseTtlMs: 1500 });
+		await waitFor('the lease', async () => collector.leading);
+		const started = Date.now();
+		await collector.stop();
+		expect(Date.now() - started).toBeLessThan(5000);
+		expect(collector.leading).toBe(false);
+		expect(await leaseHolder(db, 'silent')).toBeUndefined();
+	});
+
 	it.runIf(backend.name === 'postgres')('takes over from an instance whose process was killed', async () => {
 		const { db, options } = shared;
 		const p = (pool = await startHaPool());

@@ -254,8 +254,18 @@ export function startCollector(options: CollectorOptions): Collector {
 				for (const w of waiters) w();
 			};
 
-			client = await connect();
-			if (term.signal.aborted) return;
+			// stop() must not wait for a pool that does not answer: give up on the login, and log
+			// out of the session should it still arrive.
+			const connecting = connect();
+			const aborted = new Promise<undefined>((resolve) => {
+				if (term.signal.aborted) resolve(undefined);
+				term.signal.addEventListener('abort', () => resolve(undefined), { once: true });
+			});
+			client = await Promise.race([connecting, aborted]);
+			if (!client || term.signal.aborted) {
+				connecting.then((late) => late.logout()).catch(() => undefined);
+				return;
+			}
 			// A quiet pool sends no events: keep the trend going from what we last saw. No XAPI
 			// call needed, and the lease is checked as for any write.
 			const sampler = setInterval(() => {
