@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { E2E_PASSWORD } from '../../playwright.config';
-import { login, simAddress, simControl } from './helpers';
+import { simAddress, simControl } from './helpers';
 
 /**
  * The Configure HA wizard on the embedded `small` pool: the whole procedure with the mouse
@@ -33,6 +33,7 @@ async function xapi<T = unknown>(method: string, ...params: unknown[]): Promise<
 
 interface PoolRow {
 	ha_enabled: boolean;
+	ha_configuration: Record<string, string>;
 	ha_host_failures_to_tolerate: number;
 }
 interface VmRow {
@@ -65,6 +66,20 @@ async function restorePool(): Promise<void> {
 		if (vm.start_delay !== 0) await xapi('VM.set_start_delay', ref, 0);
 	}
 	if (pool.ha_host_failures_to_tolerate !== 0) await xapi('pool.set_ha_host_failures_to_tolerate', poolRef, 0);
+}
+
+/**
+ * Logs in after the login page has hydrated: the shared helper fills the form at once, and a
+ * fill landing before hydration is sometimes wiped (the user name comes back empty).
+ */
+async function login(page: Page, user: string): Promise<void> {
+	await page.goto('/login');
+	await page.waitForLoadState('networkidle');
+	await page.getByLabel('User name').fill(user);
+	await page.getByLabel('Password').fill(E2E_PASSWORD);
+	await expect(page.getByLabel('User name')).toHaveValue(user);
+	await page.getByRole('button', { name: 'Log in' }).click();
+	await expect(page).toHaveURL(/\/pool$/, { timeout: 30_000 });
 }
 
 const row = (page: Page, name: string) => page.locator(`[data-testid="vm-row"][data-vm-name="${name}"]`);
@@ -127,6 +142,9 @@ test.describe.serial('Configure HA wizard', () => {
 		const iscsi = page.getByRole('radio', { name: /iSCSI shared storage/ });
 		await expect(iscsi).toBeEnabled();
 		await iscsi.check();
+		await page.getByLabel('HA timeout (seconds)').fill('5');
+		await expect(page.getByTestId('next')).toBeDisabled();
+		await page.getByLabel('HA timeout (seconds)').fill('30');
 		await page.getByTestId('next').click();
 
 		// 3. Priorities: non-agile VMs cannot be protected and say why
@@ -179,9 +197,10 @@ test.describe.serial('Configure HA wizard', () => {
 		await expect(page.getByRole('heading', { level: 2, name: 'Summary' })).toBeFocused();
 		await expect(page.getByTestId('summary-sr')).toContainText('iSCSI shared storage');
 		await expect(page.getByTestId('summary-ntol')).toContainText('1');
+		await expect(page.getByTestId('summary-timeout')).toHaveText('30 s');
 		const planned = page.getByTestId('summary-steps').locator('li');
 		await expect(planned.first()).toHaveText('Host failures to tolerate 0 → 1');
-		await expect(planned.last()).toHaveText('Enable HA with the heartbeat on iSCSI shared storage');
+		await expect(planned.last()).toHaveText('Enable HA with the heartbeat on iSCSI shared storage (timeout 30 s)');
 		await expect(page.getByTestId('summary')).toBeVisible();
 
 		// 5. Finish: slow the pool's clock so the enable task's progress can be watched.
@@ -204,6 +223,7 @@ test.describe.serial('Configure HA wizard', () => {
 		const { pool, byName } = await poolState();
 		expect(pool.ha_enabled).toBe(true);
 		expect(pool.ha_host_failures_to_tolerate).toBe(1);
+		expect(pool.ha_configuration['timeout']).toBe('30');
 		expect(byName['db-primary']).toMatchObject({ ha_restart_priority: 'restart', order: 0 });
 		expect(byName['mail']).toMatchObject({ ha_restart_priority: 'restart', order: 1 });
 		expect(byName['app-1']).toMatchObject({ ha_restart_priority: 'restart', order: 2 });

@@ -11,9 +11,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
-import { analyse } from '$lib/planner/analyse';
 import { vmAgility } from '$lib/planner/agility';
 import { parseSnapshot } from '$lib/planner/parse';
+import { toolstackMaxFailuresToTolerate } from '$lib/planner/toolstack';
 import {
 	changeSteps,
 	configurableVms,
@@ -186,7 +186,8 @@ function checkPriorities(state: PoolState, wanted: Record<Ref, VmSetting>, list:
 function checkTolerance(state: PoolState, wanted: Record<Ref, VmSetting>, ntol: number): void {
 	const all: Record<Ref, VmSetting> = { ...state.current.vms, ...wanted };
 	const priorities = Object.fromEntries(Object.entries(all).map(([vm, s]) => [vm, { priority: s.priority, order: s.order }]));
-	const max = analyse(state.snapshot, { priorities, prioritiesReplaceAll: true }).toolstackNtol;
+	// What the pool itself computes (and enforces while HA is on), not Haven's exact search.
+	const max = toolstackMaxFailuresToTolerate(state.snapshot, { priorities, prioritiesReplaceAll: true });
 	if (ntol > max) {
 		throw new OperationRefused(
 			409,

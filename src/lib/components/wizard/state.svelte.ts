@@ -39,6 +39,8 @@ export class WizardState {
 	settings = $state<Record<Ref, VmSetting>>({});
 	sr = $state<Ref | null>(null);
 	ntol = $state(0);
+	/** HA timeout in seconds (pool.enable_ha's `timeout`); the pool's default of 60 s when null. */
+	timeout = $state<number | null>(null);
 	/** Until the user picks a tolerance, it follows the maximum. */
 	ntolTouched = $state(false);
 	selected = $state<Ref[]>([]);
