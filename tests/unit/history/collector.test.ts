@@ -1,6 +1,8 @@
 import { afterEach, expect, it } from 'vitest';
 import { startCollector, type Collector } from '../../../src/lib/server/history/collector';
 import { getIncident, listIncidents, listPoolEvents, toleranceTrend } from '../../../src/lib/server/history/queries';
+import { XapiClient } from '../../../src/lib/xapi/client';
+import { startSimulatedPool } from '../../../src/lib/xapi/sim';
 import { describeBackends, useDb } from './backends';
 import { startHaPool, waitFor, type HaPool } from './helpers';
 
@@ -188,5 +190,32 @@ describeBackends('collector', (backend) => {
 		});
 		expect(kinds.indexOf('host_declared_dead')).toBeLessThan(kinds.indexOf('host_fenced'));
 		expect(incident).toMatchObject({ vmsRestarted: 2, vmsNotRestarted: 1 });
+	});
+
+	it('records a host lost by a pool without HA, with the VMs nothing restarts', async () => {
+		const { db } = shared;
+		const sim = await startSimulatedPool({ speed: 600, password: 'pw', authFailureDelayMs: 0 });
+		try {
+			const connect = async () => {
+				const client = new XapiClient({ address: sim.address, credentials: () => ({ user: 'helpdesk', password: sim.password }), probeTimeoutMs: 1000 });
+				await client.login();
+				return client;
+			};
+			const collector = startCollector({ db, poolId: 'plain', connect, clock: () => sim.pool.clock.now(), leaseTtlMs: 5000, eventTimeoutS: 5 });
+			collectors.push(collector);
+			await waitFor('the collector to record its first state', async () => (await db.query(`select 1 from observed_state where pool_id = 'plain'`)).length > 0);
+			const res = await fetch(new URL('/control/hosts/xcp-host-3/fail', sim.controlUrl), { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+			expect(res.ok).toBe(true);
+			const [incident] = await waitFor('the incident', async () => {
+				const list = await listIncidents(db, 'plain');
+				return list.length > 0 ? list : undefined;
+			});
+			expect(incident).toMatchObject({ host: { name: 'xcp-host-3' }, vmsHalted: 0, vmsStranded: 3, vmsNotRestarted: 3 });
+			const detail = await getIncident(db, incident!.id);
+			expect(detail!.notRestarted.map((vm) => vm.name).sort()).toEqual(['app-1', 'app-2', 'ldap']);
+		} finally {
+			await Promise.all(collectors.splice(0).map((c) => c.stop()));
+			await sim.stop();
+		}
 	});
 });

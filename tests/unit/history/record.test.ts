@@ -73,4 +73,14 @@ describeBackends('incident grouping', (backend) => {
 		await record([shutdown], T0);
 		expect(await listIncidents(shared.db, 'p')).toEqual([]);
 	});
+
+	it('lists the VMs left running on a host that died without HA', async () => {
+		const noHa: View = { ...view, pool: { ...view.pool!, haEnabled: false }, vms: { ...view.vms, c: { uuid: 'u-c', name: 'c', power: 'Running', residentOn: 'h2', priority: '', order: 0, startedAt: null } } };
+		await shared.db.transaction((tx) => recordFacts(tx, [dead(T0)], { poolId: 'p', view: noHa, now: T0, windowMs: 60 * MIN }));
+		const [incident] = await listIncidents(shared.db, 'p');
+		expect(incident).toMatchObject({ vmsHalted: 0, vmsNotRestarted: 1, vmsStranded: 1 });
+		const detail = await getIncident(shared.db, incident!.id);
+		expect(detail!.notRestarted.map((vm) => [vm.name, vm.reason])).toEqual([['c', 'left on the dead host: HA did not act (HA off?), so nothing restarts it']]);
+		expect(detail!.entries.map((e) => e.kind)).toEqual(['host_lost', 'host_declared_dead', 'vms_halted']);
+	});
 });

@@ -108,6 +108,11 @@ export const MIGRATIONS: readonly Migration[] = [
 		version: 2,
 		name: 'incidents remember the HA timeout in force when they began',
 		statements: ['alter table incidents add column ha_timeout_s integer']
+	},
+	{
+		version: 3,
+		name: 'incidents list the VMs left running on a dead host (nothing restarts them without HA)',
+		statements: [`alter table incidents add column stranded_vms jsonb not null default '[]'::jsonb`]
 	}
 ];
 

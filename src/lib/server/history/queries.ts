@@ -18,6 +18,8 @@ export interface IncidentSummary {
 	vmsHalted: number;
 	vmsRestarted: number;
 	vmsNotRestarted: number;
+	/** Of those, VMs XAPI still shows running on the dead host (no HA acted on them). */
+	vmsStranded: number;
 }
 
 export type TimelineKind =
@@ -93,6 +95,8 @@ interface IncidentRow extends Record<string, unknown> {
 	declared_dead_at: Date | null;
 	closed_at: Date | null;
 	ha_timeout_s: number | null;
+	stranded_vms: { ref: string; uuid: string; name: string; priority: string; order: number }[];
+	stranded: number;
 	halted: number;
 	restarted: number;
 }
@@ -123,13 +127,16 @@ const summaryFromRow = (r: IncidentRow): IncidentSummary => ({
 	status: r.closed_at ? 'closed' : 'open',
 	vmsHalted: r.halted,
 	vmsRestarted: r.restarted,
-	vmsNotRestarted: Math.max(0, r.halted - r.restarted)
+	vmsNotRestarted: Math.max(0, r.halted - r.restarted) + r.stranded,
+	vmsStranded: r.stranded
 });
 
 const INCIDENT_SELECT = `
 	select i.*,
 	       (select count(distinct e.object_ref) from pool_events e where e.incident_id = i.id and e.kind = 'vm_halted')::int as halted,
-	       (select count(distinct e.object_ref) from pool_events e where e.incident_id = i.id and e.kind = 'vm_started')::int as restarted
+	       (select count(distinct e.object_ref) from pool_events e where e.incident_id = i.id and e.kind = 'vm_started')::int as restarted,
+	       (select count(*) from jsonb_array_elements(i.stranded_vms) s
+	         where not exists (select 1 from pool_events e where e.incident_id = i.id and e.kind = 'vm_halted' and e.object_ref = s->>'ref'))::int as stranded
 	  from incidents i`;
 
 /** A pool's incidents, newest first. */
@@ -287,6 +294,32 @@ export async function getIncident(db: Db, id: number): Promise<IncidentDetail | 
 				restartFailures.get(vm.ref) ??
 				(haRestarts(vm.priority) ? (summary.status === 'open' ? 'waiting for HA to restart it' : 'HA did not restart it') : 'not protected by HA (restart priority not set)')
 		}));
+	// Without HA nothing halts or restarts a dead host's VMs: XAPI keeps showing them running.
+	const stranded = row.stranded_vms.filter((vm) => !vms.has(vm.ref));
+	if (stranded.length > 0 && declared) {
+		const down = stranded.map((vm) => ({
+			ref: vm.ref,
+			uuid: vm.uuid,
+			name: vm.name,
+			priority: vm.priority,
+			order: vm.order,
+			haltedAt: declared,
+			startedAt: null,
+			startedOn: null,
+			downtimeMs: null,
+			haltInferred: true
+		}));
+		entries.push({
+			kind: 'vms_halted',
+			at: declared,
+			sinceDeclaredMs: 0,
+			title: `${down.length} VM${down.length === 1 ? '' : 's'} went down with the host; XAPI still shows ${down.length === 1 ? 'it' : 'them'} running there`,
+			vms: down,
+			detail: { stranded: true }
+		});
+		entries.sort((a, b) => a.at.getTime() - b.at.getTime() || order[a.kind] - order[b.kind]);
+		for (const vm of down) notRestarted.push({ ...vm, reason: 'left on the dead host: HA did not act (HA off?), so nothing restarts it' });
+	}
 	const lastStart = Math.max(-Infinity, ...halted.flatMap((vm) => (vm.startedAt ? [vm.startedAt.getTime()] : [])));
 	return {
 		...summary,

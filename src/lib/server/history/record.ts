@@ -131,10 +131,15 @@ export async function recordFacts(tx: DbExecutor, facts: readonly Fact[], option
 				}
 			} else if (isDeclaration) {
 				const h = view.hosts[host];
+				// With HA, a dead host's VMs are already halted here. Without it XAPI keeps showing
+				// them running on the dead host: they are down, and nothing will restart them.
+				const stranded = Object.entries(view.vms)
+					.filter(([, vm]) => vm.residentOn === host && vm.power === 'Running')
+					.map(([ref, vm]) => ({ ref, uuid: vm.uuid, name: vm.name, priority: vm.priority, order: vm.order }));
 				const rows = await tx.query<{ id: number }>(
-					`insert into incidents (pool_id, host_ref, host_uuid, host_name, started_at, declared_dead_at, last_activity_at, ha_timeout_s)
-					 values ($1, $2, $3, $4, $5, $5, $5, $6) returning id`,
-					[poolId, host, h?.uuid ?? null, h?.name ?? null, new Date(at), view.pool?.haTimeoutS ?? null]
+					`insert into incidents (pool_id, host_ref, host_uuid, host_name, started_at, declared_dead_at, last_activity_at, ha_timeout_s, stranded_vms)
+					 values ($1, $2, $3, $4, $5, $5, $5, $6, $7::jsonb) returning id`,
+					[poolId, host, h?.uuid ?? null, h?.name ?? null, new Date(at), view.pool?.haTimeoutS ?? null, JSON.stringify(stranded)]
 				);
 				incidentId = rows[0]?.id;
 			}
