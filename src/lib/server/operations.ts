@@ -166,7 +166,7 @@ function checkBaseline(state: PoolState, baseline: EnableInput['baseline'], conf
 	}
 }
 
-function checkPriorities(state: PoolState, wanted: Record<Ref, VmSetting>, list: VmSettingInput[]): void {
+function checkPriorities(state: PoolState, list: VmSettingInput[]): void {
 	list.forEach((s, i) => {
 		if (s.priority !== 'restart') return;
 		const agility = vmAgility(state.snapshot, s.vm);
@@ -180,7 +180,6 @@ function checkPriorities(state: PoolState, wanted: Record<Ref, VmSetting>, list:
 			);
 		}
 	});
-	void wanted;
 }
 
 function checkTolerance(state: PoolState, wanted: Record<Ref, VmSetting>, ntol: number): void {
@@ -272,7 +271,7 @@ export const OPERATIONS: Record<OperationName, OperationDef<v.GenericSchema>> = 
 			if (!sr) throw new OperationRefused(400, 'UNKNOWN_REF', `sr: the pool has no such SR (${input.sr})`, 'sr');
 			if (!sr.qualifies) throw new OperationRefused(409, 'SR_NOT_QUALIFIED', `sr: ${sr.name} cannot hold the heartbeat: ${sr.refusals.map(describeRefusal).join(' ')}`, 'sr');
 			const wanted = settingsMap(input.vms, 'vms', state);
-			checkPriorities(state, wanted, input.vms);
+			checkPriorities(state, input.vms);
 			checkTolerance(state, wanted, input.ntol);
 			await assertPoolAcceptsSr(client, input.sr);
 			const steps = changeSteps(state.current, { ntol: input.ntol, vms: wanted }, state.names, { sr: sr.ref, srName: sr.name, timeout: input.timeout ?? null });
@@ -287,7 +286,7 @@ export const OPERATIONS: Record<OperationName, OperationDef<v.GenericSchema>> = 
 			if (!state.current.haEnabled) throw new OperationRefused(409, XapiCode.HA_NOT_ENABLED, 'HA is off: enable it with the wizard instead.');
 			checkBaseline(state, input.baseline, input.confirmChanged);
 			const wanted = settingsMap(input.vms, 'vms', state);
-			checkPriorities(state, wanted, input.vms);
+			checkPriorities(state, input.vms);
 			checkTolerance(state, wanted, input.ntol);
 			const steps = changeSteps(state.current, { ntol: input.ntol, vms: wanted }, state.names);
 			if (steps.length === 0) throw new OperationRefused(400, 'NOTHING_TO_CHANGE', 'These settings are the pool’s current ones: nothing to apply.');

@@ -35,7 +35,7 @@ function post(path: string, body: unknown, opts: { user?: string; headers?: Reco
 }
 
 async function waitJob(id: string, user = 'admin'): Promise<JobView> {
-	for (let i = 0; i < 400; i++) {
+	for (const deadline = Date.now() + 45_000; Date.now() < deadline; ) {
 		const res = await fetch(`${haven.url}/api/ha/jobs/${id}`, { headers: { cookie: cookies[user] ?? '' } });
 		expect(res.status).toBe(200);
 		const { job } = (await res.json()) as { job: JobView };
@@ -225,7 +225,7 @@ describe('checks against the pool before the first call', () => {
 });
 
 describe('applying', () => {
-	it('stops at a failing step and reports applied, failed (with the XAPI code) and not run', async () => {
+	it('stops at a failing step and reports applied, failed (with the XAPI code) and not run', { timeout: 90_000 }, async () => {
 		// Slow the clock so the first task is still running when the master dies.
 		await fetch(`${sim.controlUrl}/control/clock`, { method: 'POST', body: JSON.stringify({ speed: 0.01 }) });
 		const vms = withSetting(withSetting(settingsNow(), 'erp-app', { priority: 'best-effort' }), 'file-server', { priority: 'restart', order: 2, startDelay: 5 });
@@ -247,6 +247,11 @@ describe('applying', () => {
 		} finally {
 			await fetch(`${sim.controlUrl}/control/hosts/mix-host-1/recover`, { method: 'POST', body: '{}' });
 			await fetch(`${sim.controlUrl}/control/clock`, { method: 'POST', body: JSON.stringify({ speed: 600 }) });
+		}
+		for (let i = 0; i < 100; i++) {
+			const state = (await (await fetch(`${sim.controlUrl}/control/state`)).json()) as { master: { reachable: boolean } };
+			if (state.master.reachable) break;
+			await new Promise((r) => setTimeout(r, 50));
 		}
 		expect(done.state).toBe('failed');
 		expect(done.steps[0]?.status).toBe('failed');
