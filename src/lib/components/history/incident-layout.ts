@@ -1,26 +1,14 @@
 import { scaleTime } from 'd3';
+import type { IncidentDetail, TimelineVm } from '$lib/server/history';
 
-/** The parts of an incident record the timeline draws (see $lib/server/history queries). */
-export interface IncidentVm {
-	ref: string;
-	name: string | null;
-	priority: string;
-	order: number;
-	haltedAt: Date | null;
-	startedAt: Date | null;
-	startedOn: { ref: string; name: string | null } | null;
-	downtimeMs: number | null;
-}
+/** The parts of an incident record the timeline draws (types only: nothing server-side runs here). */
+export type IncidentVm = Pick<TimelineVm, 'ref' | 'name' | 'priority' | 'order' | 'haltedAt' | 'startedAt' | 'startedOn' | 'downtimeMs'>;
 
-export interface IncidentForLayout {
-	startedAt: Date;
-	hostLostAt: Date | null;
-	declaredDeadAt: Date | null;
-	closedAt: Date | null;
-	entries: { kind: string; at: Date; title: string; estimated?: boolean }[];
+export type IncidentForLayout = Pick<IncidentDetail, 'startedAt' | 'hostLostAt' | 'declaredDeadAt' | 'closedAt'> & {
+	entries: Pick<IncidentDetail['entries'][number], 'kind' | 'at' | 'title' | 'estimated'>[];
 	groups: { priority: string; order: number; vms: IncidentVm[]; durationMs: number | null }[];
 	notRestarted: (IncidentVm & { reason: string })[];
-}
+};
 
 export interface TimelineOptions {
 	width?: number;

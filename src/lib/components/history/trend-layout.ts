@@ -1,16 +1,8 @@
 import { area, curveStepAfter, line, scaleLinear, scaleTime } from 'd3';
+import type { TolerancePoint } from '$lib/server/history';
 
-export interface TrendPoint {
-	at: Date;
-	haEnabled: boolean;
-	hostFailuresToTolerate: number;
-	planExistsFor: number;
-	overcommitted: boolean;
-	memoryFreeBytes: number;
-	memoryTotalBytes: number;
-	liveHosts: number;
-	hosts: number;
-}
+/** One tolerance sample, as the history queries return it (a type only: nothing server-side runs here). */
+export type TrendPoint = TolerancePoint;
 
 export interface TrendLayout {
 	width: number;
