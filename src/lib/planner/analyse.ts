@@ -30,8 +30,9 @@ export type ToleranceStatus =
 export interface Analysis {
 	/** Exact tolerance under the toolstack's placement rule. */
 	ntol: number;
-	/** False only if the search budget ran out: then ntol is a proved lower bound. */
+	/** False only if the search budget ran out: then ntol is a proved lower bound and ntolUpper an upper one. */
 	exact: boolean;
+	ntolUpper: number;
 	/** What the pool itself reports (pool.ha_compute_max_host_failures_to_tolerate). */
 	toolstackNtol: number;
 	/** The strategy the toolstack uses to decide one more failure than it reports. */
@@ -70,11 +71,11 @@ export function exactFromOutcome(outcome: RestartOutcome, nodeLimit?: number): {
 	if (outcome.nonAgileProtected.length > 0)
 		return {
 			status: { kind: 'non-agile-protected', vms: [...outcome.nonAgileProtected] },
-			result: { ntol: 0, breaking: null, exact: true, nodes: 0, provedByBound: 0 }
+			result: { ntol: 0, ntolUpper: 0, breaking: null, exact: true, nodes: 0, provedByBound: 0 }
 		};
 	if (outcome.notRestarted.length > 0)
-		return { status: { kind: 'cannot-start', vms: [...outcome.notRestarted] }, result: { ntol: 0, breaking: null, exact: true, nodes: 0, provedByBound: 0 } };
-	if (outcome.config.vmRefs.length === 0) return { status: { kind: 'no-protected-vms' }, result: { ntol: m, breaking: null, exact: true, nodes: 0, provedByBound: m } };
+		return { status: { kind: 'cannot-start', vms: [...outcome.notRestarted] }, result: { ntol: 0, ntolUpper: 0, breaking: null, exact: true, nodes: 0, provedByBound: 0 } };
+	if (outcome.config.vmRefs.length === 0) return { status: { kind: 'no-protected-vms' }, result: { ntol: m, ntolUpper: m, breaking: null, exact: true, nodes: 0, provedByBound: m } };
 	return { status: { kind: 'planned' }, result: exactNtol(outcome.config, nodeLimit === undefined ? {} : { nodeLimit }) };
 }
 
@@ -96,6 +97,7 @@ export function analyseModel(snapshot: Snapshot, model: PoolModel, opts: { nodeL
 	return {
 		ntol: result.ntol,
 		exact: result.exact,
+		ntolUpper: result.ntolUpper,
 		toolstackNtol: toolstack.ntol,
 		toolstackStrategy: toolstack.strategies[toolstack.ntol + 1] ?? (outcome.config.totalHosts > 32 ? 'approximation' : 'exhaustive'),
 		strategies: toolstack.strategies,

@@ -126,6 +126,7 @@ export function main(argv: string[]): number {
 			const out = {
 				ntol: analysis.ntol,
 				exact: analysis.exact,
+				ntolUpper: analysis.ntolUpper,
 				toolstackNtol: analysis.toolstackNtol,
 				toolstackStrategy: analysis.toolstackStrategy,
 				breakingSet: analysis.breakingSet && analysis.breakingSet.hosts.length > 0 ? analysis.breakingSet.hosts : null,
@@ -155,7 +156,7 @@ export function main(argv: string[]): number {
 		}
 
 		const lines: string[] = [];
-		lines.push(`Host failures tolerated (exact): ${analysis.ntol}${analysis.exact ? '' : ' (lower bound: search budget exhausted)'}`);
+		lines.push(`Host failures tolerated (exact): ${analysis.ntol}${analysis.exact ? '' : ` (proved lower bound; at most ${analysis.ntolUpper}: search budget exhausted)`}`);
 		lines.push(`The pool itself will report:     ${analysis.toolstackNtol} (${analysis.toolstackStrategy})`);
 		lines.push(`Live hosts: ${analysis.liveHosts}   protected VMs: ${analysis.protectedVms}`);
 		if (analysis.breakingSet) {

@@ -47,6 +47,8 @@ export interface ExactResult {
 	breaking: { hosts: number[]; vms: number[] } | null;
 	/** True unless the node budget ran out (then ntol is a proved lower bound). */
 	exact: boolean;
+	/** Proved upper limit: equal to ntol when exact; otherwise a failing sequence one longer is known. */
+	ntolUpper: number;
 	nodes: number;
 	/** Depths the bound proved without search. */
 	provedByBound: number;
@@ -91,7 +93,7 @@ export class Bound {
 		this.m = frees.length;
 		this.sMax = sMax;
 		const inside = frees.filter((f) => f > sMin && f < sMax);
-		this.sizes = [...new Set([sMin, sMax, ...inside])];
+		this.sizes = [...new Set([sMin, sMax, ...inside])].sort((a, b) => a - b);
 		this.budgets = this.sizes.map((s) => {
 			let excess = 0;
 			for (const f of frees) excess += Math.max(0, f - s);
@@ -125,8 +127,12 @@ export class Bound {
 		return true;
 	}
 
-	/** Any d of these hosts (frees, loads), in any order: proved harmless? */
-	holds(frees: ArrayLike<number>, loads: ArrayLike<number>, d: number): boolean {
+	/**
+	 * Any d of these hosts (frees, loads), in any order: proved harmless? `smalls[c][j]` is the
+	 * memory of VMs smaller than size c on host j (they are still waiting when a VM of that
+	 * size is placed); a host set's worst case subtracts the smallest of them.
+	 */
+	holds(frees: ArrayLike<number>, loads: ArrayLike<number>, smalls: Float64Array[], d: number): boolean {
 		if (d <= 0) return true;
 		if (d >= this.m) return false;
 		const n = frees.length;
@@ -138,7 +144,10 @@ export class Bound {
 			dangers.sort().reverse();
 			let sum = 0;
 			for (let i = 0; i < d; i++) sum += dangers[i] as number;
-			if (sum >= (this.budgets[c] as number)) allA = false;
+			let minSmall = Infinity;
+			for (const v of smalls[c] ?? []) minSmall = Math.min(minSmall, v);
+			if (!Number.isFinite(minSmall)) minSmall = 0;
+			if (sum - minSmall >= (this.budgets[c] as number)) allA = false;
 		}
 		if (allA) return true;
 		const caps = Float64Array.from({ length: n }, (_, j) => (frees[j] as number) + (loads[j] as number))
@@ -146,6 +155,27 @@ export class Bound {
 			.reverse();
 		return this.holdsB(caps, d);
 	}
+}
+
+/**
+ * smalls[c][k]: memory of the VMs on hosts[k] that are certainly still waiting when a VM of a
+ * size in (sizes[c−1], sizes[c]] is placed: those of size ≤ sizes[c−1] (none for c = 0).
+ * The small-VM term is a step function of the size, so each candidate size stands for the
+ * whole interval below it down to the previous candidate, with that interval's least term.
+ */
+function smallSums(config: PlanConfig, s: FailureState, hosts: number[], bound: Bound): Float64Array[] {
+	return bound.sizes.map((_, c) => {
+		if (c === 0) return new Float64Array(hosts.length);
+		const threshold = bound.sizes[c - 1] as number;
+		return Float64Array.from(hosts, (h) => {
+			let sum = 0;
+			for (const vm of s.members[h] ?? []) {
+				const n = config.need[vm] as number;
+				if (n <= threshold) sum += n;
+			}
+			return sum;
+		});
+	});
 }
 
 function aliveHosts(s: FailureState): number[] {
@@ -176,7 +206,8 @@ export function provedSafe(config: PlanConfig, s: FailureState, d: number): bool
 	const [lo, hi] = needRange(config, s, hosts);
 	if (hi === 0) return true;
 	const load = loads(config, s);
-	return boundFor(s, hi, lo).holds(hosts.map((h) => s.free[h] as number), hosts.map((h) => load[h] as number), d);
+	const bound = boundFor(s, hi, lo);
+	return bound.holds(hosts.map((h) => s.free[h] as number), hosts.map((h) => load[h] as number), smallSums(config, s, hosts, bound), d);
 }
 
 function largestProvedDepth(config: PlanConfig, s: FailureState): number {
@@ -200,8 +231,11 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 	const [lo, hi] = needRange(search.config, s, remaining);
 	if (hi === 0) return null;
 	const load = loads(search.config, s);
-	if (boundFor(s, hi, lo).holds(remaining.map((h) => s.free[h] as number), remaining.map((h) => load[h] as number), remaining.length)) return null;
-	for (const h of remaining) {
+	const bound = boundFor(s, hi, lo);
+	if (bound.holds(remaining.map((h) => s.free[h] as number), remaining.map((h) => load[h] as number), smallSums(search.config, s, remaining, bound), remaining.length)) return null;
+	// Most dangerous first: a failing order, if any, tends to start with the biggest loss.
+	const ordered = [...remaining].sort((a, b) => Bound.danger(s.free[b] as number, load[b] as number, hi) - Bound.danger(s.free[a] as number, load[a] as number, hi));
+	for (const h of ordered) {
 		const rest = remaining.filter((x) => x !== h);
 		if (rest.length === 0) {
 			if (failureSucceeds(search.config, s, h, search.scratch)) continue;
@@ -237,13 +271,20 @@ function findFailure(search: Search, s0: FailureState, r: number): { hosts: numb
 	const bound = boundFor(s0, hi, lo);
 	const checked = new Set<string>();
 	const capOf = (h: number) => (s0.free[h] as number) + (load[h] as number);
+	const smalls = smallSums(search.config, s0, hosts, bound);
+	const hostIndex = new Map(hosts.map((h, k) => [h, k]));
 	for (let c = 0; c < bound.sizes.length; c++) {
 		const size = bound.sizes[c] as number;
 		const budget = bound.budgets[c] as number;
+		const small = (h: number) => (smalls[c] as Float64Array)[hostIndex.get(h) as number] as number;
 		const danger = (h: number) => Bound.danger(s0.free[h] as number, load[h] as number, size);
 		const order = [...hosts].sort((a, b) => danger(b) - danger(a) || a - b);
 		const dangers = order.map(danger);
+		// suffixMinSmall[idx]: the least "still waiting" memory among order[idx..].
+		const suffixMinSmall = new Float64Array(order.length + 1).fill(Infinity);
+		for (let idx = order.length - 1; idx >= 0; idx--) suffixMinSmall[idx] = Math.min(suffixMinSmall[idx + 1] as number, small(order[idx] as number));
 		const chosen: number[] = [];
+		const chosenMinSmall: number[] = [Infinity];
 		let chosenDanger = 0;
 		const visit = (start: number): { hosts: number[]; vms: number[] } | null => {
 			if (chosen.length === r) {
@@ -251,6 +292,11 @@ function findFailure(search: Search, s0: FailureState, r: number): { hosts: numb
 				if (checked.has(key)) return null;
 				checked.add(key);
 				if (bound.holdsB(chosen.map(capOf).sort((a, b) => b - a), r)) return null;
+				// Cleared at every size with this set's own figures?
+				const frees = chosen.map((h) => s0.free[h] as number);
+				const loadsOf = chosen.map((h) => load[h] as number);
+				const setSmalls = bound.sizes.map((_, cc) => Float64Array.from(chosen, (h) => (smalls[cc] as Float64Array)[hostIndex.get(h) as number] as number));
+				if (bound.holds(frees, loadsOf, setSmalls, r)) return null;
 				return orderThatFails(search, s0, chosen.slice(), '');
 			}
 			const need = r - chosen.length;
@@ -258,11 +304,15 @@ function findFailure(search: Search, s0: FailureState, r: number): { hosts: numb
 				if (search.aborted) return null;
 				let completion = chosenDanger;
 				for (let k = 0; k < need; k++) completion += dangers[idx + k] as number;
-				if (completion < budget) break;
-				chosen.push(order[idx] as number);
+				const minSmall = Math.min(chosenMinSmall[chosenMinSmall.length - 1] as number, suffixMinSmall[idx] as number);
+				if (completion - (Number.isFinite(minSmall) ? minSmall : 0) < budget) break;
+				const h = order[idx] as number;
+				chosen.push(h);
+				chosenMinSmall.push(Math.min(chosenMinSmall[chosenMinSmall.length - 1] as number, small(h)));
 				chosenDanger += dangers[idx] as number;
 				const found = visit(idx + 1);
 				chosen.pop();
+				chosenMinSmall.pop();
 				chosenDanger -= dangers[idx] as number;
 				if (found) return found;
 			}
@@ -360,15 +410,18 @@ function danger(config: PlanConfig, s: FailureState, d: number, maxNeed: number)
 	return (bound.budgets[0] as number) - lost;
 }
 
+/** About a second of search on this class of machine; callers may raise it. */
+export const DEFAULT_NODE_LIMIT = 4_000;
+
 export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?: FailureState; beamWidth?: number } = {}): ExactResult {
 	const s0 = opts.start ?? initialState(config);
 	const m = s0.aliveCount;
 	let anyVm = false;
 	for (const list of s0.members) if (list.length > 0) anyVm = true;
-	if (!anyVm && config.vmRefs.length === 0) return { ntol: m, breaking: null, exact: true, nodes: 0, provedByBound: m };
+	if (!anyVm && config.vmRefs.length === 0) return { ntol: m, ntolUpper: m, breaking: null, exact: true, nodes: 0, provedByBound: m };
 	let maxNeed = 0;
 	for (const n of config.need) maxNeed = Math.max(maxNeed, n);
-	const search: Search = { config, maxNeed, nodes: 0, nodeLimit: opts.nodeLimit ?? 5_000_000, scratch: new Float64Array(config.hostRefs.length), aborted: false, prefixCache: new Map() };
+	const search: Search = { config, maxNeed, nodes: 0, nodeLimit: opts.nodeLimit ?? DEFAULT_NODE_LIMIT, scratch: new Float64Array(config.hostRefs.length), aborted: false, prefixCache: new Map() };
 	const lower = largestProvedDepth(config, s0);
 	let witness = greedyDive(config, s0, search.scratch);
 	// The bound is usually tight or one short: look hard for a failure right above it.
@@ -383,8 +436,8 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 	const upper = witness ? witness.hosts.length : m;
 	for (let r = lower + 1; r < upper; r++) {
 		const found = findFailure(search, s0, r);
-		if (search.aborted) return { ntol: r - 1, breaking: witness, exact: false, nodes: search.nodes, provedByBound: lower };
-		if (found) return { ntol: r - 1, breaking: found, exact: true, nodes: search.nodes, provedByBound: lower };
+		if (search.aborted) return { ntol: r - 1, ntolUpper: upper - 1, breaking: witness, exact: false, nodes: search.nodes, provedByBound: lower };
+		if (found) return { ntol: r - 1, ntolUpper: r - 1, breaking: found, exact: true, nodes: search.nodes, provedByBound: lower };
 	}
-	return { ntol: upper - 1, breaking: witness, exact: true, nodes: search.nodes, provedByBound: lower };
+	return { ntol: upper - 1, ntolUpper: upper - 1, breaking: witness, exact: true, nodes: search.nodes, provedByBound: lower };
 }
