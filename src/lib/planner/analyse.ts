@@ -90,7 +90,8 @@ function breakingRefs(config: PlanConfig, status: ToleranceStatus, result: Exact
 export function analyseModel(snapshot: Snapshot, model: PoolModel, opts: { nodeLimit?: number } = {}): Analysis {
 	const outcome = computeRestartPlan(snapshot, model);
 	const { status, result } = exactFromOutcome(outcome, opts.nodeLimit);
-	const toolstack = toolstackNtolDetailed(outcome);
+	// The exact search's proof also answers the toolstack's exhaustive checks (same question).
+	const toolstack = toolstackNtolDetailed(outcome, status.kind === 'planned' ? result : undefined);
 	const nonAgile = model.vms
 		.filter((vm) => !vm.agility.agile && !vm.isControlDomain)
 		.map((vm) => (vm.agility.agile ? { vm: vm.ref, code: '', params: [] } : { vm: vm.ref, code: vm.agility.code, params: vm.agility.params }));

@@ -66,6 +66,7 @@ export function failoverPlan(snapshot: Snapshot, failedHosts: Ref[], whatIf: Wha
 		const vm = candidates[item];
 		if (vm) bestEffortUnplaced.push({ vm: vm.ref, reason: vm.agility.agile ? XapiCode.HOST_NOT_ENOUGH_FREE_MEMORY : vm.agility.code });
 	}
+	const remaining = exactFromOutcome(outcome);
 	const headroom: Record<Ref, number> = {};
 	outcome.config.hostRefs.forEach((h, i) => (headroom[h] = free[i] as number));
 
@@ -76,7 +77,7 @@ export function failoverPlan(snapshot: Snapshot, failedHosts: Ref[], whatIf: Wha
 		bestEffort,
 		bestEffortUnplaced,
 		headroom,
-		remainingNtol: exactFromOutcome(outcome).result.ntol,
-		remainingToolstackNtol: toolstackNtolDetailed(outcome).ntol
+		remainingNtol: remaining.result.ntol,
+		remainingToolstackNtol: toolstackNtolDetailed(outcome, remaining.status.kind === 'planned' ? remaining.result : undefined).ntol
 	};
 }

@@ -79,10 +79,29 @@ export function planAlwaysPossible(config: PlanConfig, r: number): { ok: boolean
 }
 
 /** xapi_ha_vm_failover.ml `plan_for_n_failures` on a computed restart outcome. */
-export function planStatusFor(outcome: RestartOutcome, n: number): PlanStatus {
+export function planStatusFor(outcome: RestartOutcome, n: number, known?: KnownTolerance): PlanStatus {
 	if (outcome.notRestarted.length > 0) return 'none';
-	if (!planAlwaysPossible(outcome.config, n).ok) return 'none';
+	if (!planAlwaysPossibleKnowing(outcome.config, n, known)) return 'none';
 	return outcome.nonAgileProtected.length > 0 ? 'excluding-non-agile' : 'all';
+}
+
+/**
+ * What Haven's exact search already proved about this configuration: every sequence of up to
+ * `ntol` failures succeeds, and one of `ntolUpper + 1` fails. The exhaustive strategy asks
+ * exactly "does every r-sequence succeed?", so where the proof covers r it is the answer and the
+ * toolstack's enumeration need not be repeated (the approximation is always computed).
+ */
+export interface KnownTolerance {
+	ntol: number;
+	ntolUpper: number;
+}
+
+function planAlwaysPossibleKnowing(config: PlanConfig, r: number, known?: KnownTolerance): boolean {
+	const strategy = chooseStrategy(config.totalHosts, r);
+	if (strategy === 'approximation') return approximatePlanAlwaysPossible(config, r);
+	if (known && r <= known.ntol) return !triviallyNeverPossible(config, r);
+	if (known && r > known.ntolUpper) return false;
+	return exhaustivePlanAlwaysPossible(config, r);
 }
 
 /** helpers.ml `bisect`: the largest value in [lower, upper] for which f holds, assuming monotonicity. */
@@ -96,12 +115,12 @@ export function bisect(f: (n: number) => boolean, lower: number, upper: number):
 }
 
 /** The toolstack's answer and the strategy it used for each number it tried. */
-export function toolstackNtolDetailed(outcome: RestartOutcome): { ntol: number; strategies: Record<number, Strategy> } {
+export function toolstackNtolDetailed(outcome: RestartOutcome, known?: KnownTolerance): { ntol: number; strategies: Record<number, Strategy> } {
 	const strategies: Record<number, Strategy> = {};
 	const ntol = bisect(
 		(n) => {
 			strategies[n] = chooseStrategy(outcome.config.totalHosts, n);
-			return planStatusFor(outcome, n) === 'all';
+			return planStatusFor(outcome, n, known) === 'all';
 		},
 		0,
 		outcome.config.totalHosts
