@@ -5,40 +5,47 @@ import { failHost, failureSucceeds, initialState, type FailureState, type PlanCo
  *
  * The question: the largest r such that every sequence of r distinct live hosts, failing one
  * after another and each re-packed by biggest-fit-decreasing, leaves no protected VM without
- * room. This is monotone in r (a failing sequence of length r is a prefix of sequences of
- * every greater length), so it is "length of the shortest failing sequence − 1".
+ * room. This is monotone in r (a failing sequence of length r is a prefix of sequences of every
+ * greater length), so it is "length of the shortest failing sequence − 1", and on pools where
+ * the toolstack enumerates (≤ 32 hosts, nPr < 3500) it is exactly the toolstack's answer.
  *
- * Searching all m!/(m−r)! sequences is hopeless at 64 hosts, so the search is pruned by a
- * sound bound, proved here:
+ * Enumerating m!/(m−r)! sequences is hopeless at 64 hosts, so the search is cut by a sound
+ * bound. Notation, at the current state: free(h) ≥ … per live host, load(h) = memory of the
+ * protected VMs on h, cap(h) = free(h) + load(h). cap is invariant while VMs move (what h gains
+ * in VMs it loses in free memory), frees only ever decrease, and VMs on a host that does not
+ * fail never move. Greedy strands a VM x (size s) only when every live host has < s free.
  *
- *   Let cap(h) = free(h) + memory of the protected VMs on h. It is invariant while VMs move
- *   (what h gains in VMs it loses in free memory). Let C_i be the sum of the i largest caps
- *   among the m live hosts, s the largest protected VM. Greedy strands a VM only when the
- *   biggest host has less free memory than the VM, so it suffices to show the biggest host
- *   always has ≥ s free while the i-th further failure is being re-packed, for i = 1..d:
+ *   (a′) Let S be the hosts failed so far, the last of which, h, is being re-packed when x is
+ *        placed. The live hosts' total free memory is then F − cap(S) + (h's VMs not yet
+ *        placed), and those include x and every VM on h smaller than x (VMs go biggest first).
+ *        Each survivor j has at most min(free_j, s) when x is stranded. So stranding needs
+ *            load(S) + Σ_{j∈S} max(0, free_j − s) − small_h(s) ≥ s + Σ_j max(0, free_j − s)
+ *        where small_h(s) is the memory of h's VMs smaller than s (a lower bound: its VMs now).
+ *        Writing danger_s(j) = load(j) + max(0, free_j − s), a set S is harmless, in every
+ *        order, when Σ_S danger_s − min_{h∈S} small_h(s) < budget(s) for every VM size s that
+ *        can be stranded. The left side is piecewise linear in s (bending at the free
+ *        memories) plus a step function, so checking the ends of the size range and every free
+ *        memory inside it, each with the step function's value from the candidate below,
+ *        covers every size.
+ *   (b)  Let T_k be the sum of the k largest free memories. Placing a VM in the biggest host
+ *        lowers T_k by at most the VM; a failed host lowers it by at most its free memory (the
+ *        next host takes its place). So while the i-th failure is re-packed, the biggest host
+ *        has ≥ (T_k − cap(first i failed) + s)/k, and x fits when T_k − Σcap ≥ (k − 1)·s_max
+ *        for some k ≤ m − i.
  *
- *   (a) Average: the total free memory of the live hosts starts at F. A failure of h removes
- *       free(h) from it and then places load(h) on others: cap(h) in all. During the i-th
- *       failure the total is ≥ F − C_i over m − i hosts, so the biggest has ≥ (F − C_i)/(m − i).
- *   (b) Top k: let T_k be the sum of the k largest free memories (all ≥ 0), k ≤ m − i.
- *       Placing an item into the biggest host lowers T_k by at most the item; removing a
- *       failed host lowers it by at most that host's free memory (the next one, free ≥ 0,
- *       takes its place). So T_k ≥ T_k − C_i during the i-th failure and the biggest host
- *       has ≥ (T_k − C_i)/k.
+ * (a′) depends only on the *set* of failed hosts, so the search for a failing sequence of
+ * length r enumerates sets of r hosts, most dangerous first, skipping a whole branch as soon as
+ * its most dangerous completion stays under the budget; only sets neither bound clears have
+ * their orders searched, depth first, re-applying the bound to the hosts still to fail (with
+ * the VMs they now hold). Adversarial dives and a beam search supply short failing sequences
+ * (the witness, an upper limit). Iterative deepening runs from the depth the bound proves at
+ * the root up to the witness.
  *
- *   Sharper: when a VM of size s is about to be placed it is itself not yet placed, so the
- *   totals above are at least s higher than stated; a VM is stranded only if every host is
- *   below s, i.e. only if F − C_i + s < (m − i)·s, or T_k − C_i + s < k·s. So the i-th failure
- *   is harmless when F − C_i ≥ (m − i − 1)·s or T_k − C_i ≥ (k − 1)·s for some k ≤ m − i.
- *   If that holds for every i ≤ d, no sequence of d more failures, in any order, can strand
- *   a VM.
- *
- * The search is iterative deepening over r from the bound's lower limit, depth-first, worst
- * host (largest cap) first, pruning every node whose remaining depth the bound covers; a
- * greedy dive supplies an upper limit and a witness. Every answer it gives is exact: the bound
- * only ever skips subtrees it has proved safe. What is not guaranteed is the time: a pool
- * whose headroom sits just at the bound's blind spot can still need a large search; the
- * `nodeLimit` option turns that into an explicit `exact: false` rather than a hang.
+ * Every answer is exact when `exact` is true: the bound only skips what it has proved
+ * harmless, and the property tests check it against the plain enumeration. What is not
+ * guaranteed is the time: when the bound is one short of the truth on a big pool, the sets it
+ * cannot clear can need a long search of orders. The node budget turns that into an explicit
+ * `exact: false` with proved limits `ntol ≤ truth ≤ ntolUpper` rather than a hang.
  */
 
 export interface ExactResult {
