@@ -312,6 +312,8 @@ export function isOperationName(name: string): name is OperationName {
 // ---------------------------------------------------------------- running
 
 const jobs = new Map<string, Job>();
+/** Pools with an operation being checked or applied: one at a time, so plans cannot interleave. */
+const busyPools = new Set<string>();
 const JOB_TTL_MS = 30 * 60_000;
 
 function view(job: Job): JobView {
@@ -407,6 +409,26 @@ export async function startOperation(session: SessionView, client: XapiClient, n
 		throw new OperationRefused(403, 'FORBIDDEN_ROLE', `Your role (${session.role}) cannot run ${name}: it needs ${op.minRole} or above.`);
 	}
 	const input = parseOperationInput(op.schema, body);
+	if (busyPools.has(session.poolId)) {
+		throw new OperationRefused(409, 'OPERATION_IN_PROGRESS', 'Another HA change is being applied to this pool; wait for it to finish, then look again.');
+	}
+	busyPools.add(session.poolId);
+	let started = false;
+	try {
+		return await startChecked(session, client, name, op, input, () => (started = true));
+	} finally {
+		if (!started) busyPools.delete(session.poolId);
+	}
+}
+
+async function startChecked(
+	session: SessionView,
+	client: XapiClient,
+	name: OperationName,
+	op: OperationDef<v.GenericSchema>,
+	input: unknown,
+	onStarted: () => void
+): Promise<Started> {
 	const { audit } = await appHistory();
 	const auditId = await audit.begin({ user: session.user, role: session.role, pool: session.poolId, action: name, request: input });
 	let prepared: Prepared;
@@ -432,6 +454,7 @@ export async function startOperation(session: SessionView, client: XapiClient, n
 		error: null
 	};
 	jobs.set(job.id, job);
+	onStarted();
 	void (async () => {
 		let failure: unknown = null;
 		try {
@@ -441,6 +464,7 @@ export async function startOperation(session: SessionView, client: XapiClient, n
 		}
 		job.state = failure === null ? 'succeeded' : 'failed';
 		job.finishedAt = new Date().toISOString();
+		busyPools.delete(session.poolId);
 		log.info({ user: session.user, pool: session.poolId, operation: name, state: job.state }, 'operation finished');
 		const result =
 			failure === null

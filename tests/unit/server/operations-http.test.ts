@@ -240,6 +240,10 @@ describe('applying', () => {
 			'VM.set_start_delay',
 			'pool.enable_ha'
 		]);
+		// One change at a time per pool: a second one is refused while this one runs.
+		const second = await post('/api/ha/enable', validEnable(), { user: 'operator' });
+		expect(second.status).toBe(409);
+		expect(((await second.json()) as { code: string }).code).toBe('OPERATION_IN_PROGRESS');
 		await fetch(`${sim.controlUrl}/control/master/fail`, { method: 'POST', body: '{}' });
 		let done: JobView;
 		try {
