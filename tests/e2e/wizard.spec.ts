@@ -245,6 +245,10 @@ test.describe.serial('Configure HA wizard', () => {
 		await expect(page.getByTestId('job')).toHaveAttribute('data-state', 'succeeded', { timeout: 30_000 });
 		await expect(page.locator('[data-testid="job-step"][data-status="applied"]')).toHaveCount(await page.getByTestId('job-step').count());
 
+		// The enable task stays in the pool's task list, so the Logs tab shows how it ended.
+		await page.getByTestId('wizard-step').getByRole('link', { name: 'Logs' }).click();
+		await expect(page.locator('[data-testid="task"][data-name*="enable_ha"]').first()).toHaveAttribute('data-status', 'success');
+
 		// The pool itself has it, in the safe order's end state.
 		const { pool, byName } = await poolState();
 		expect(pool.ha_enabled).toBe(true);

@@ -33,6 +33,7 @@ import { XapiCode } from '$lib/xapi/codes';
 import { describeXapiError } from '$lib/xapi/describe';
 import { XapiConnectionError, XapiError } from '$lib/xapi/errors';
 import type { XapiClient } from '$lib/xapi/client';
+import { waitForTask } from '$lib/xapi/tasks';
 import type { Ref, Snapshot } from '$lib/xapi/records';
 import { appHistory } from './app-history';
 import { log } from './log';
@@ -369,13 +370,23 @@ function describeFailure(e: unknown): { code: string; message: string } {
 	return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
 }
 
+/** The pool-wide steps whose finished task stays listed (the per-VM ones are tidied at once). */
+const KEEP_TASK = new Set(['pool.enable_ha', 'pool.disable_ha']);
+
 async function runSteps(client: XapiClient, job: Job, steps: PlannedStep[]): Promise<void> {
 	for (const [i, step] of steps.entries()) {
 		const report = job.steps[i];
 		if (!report) continue;
 		report.status = 'running';
 		try {
-			await client.callAsyncWith({ onProgress: (p) => (report.progress = p) }, step.call, ...step.args);
+			const onProgress = (p: number) => (report.progress = p);
+			if (KEEP_TASK.has(step.call)) {
+				// Left for the pool to clear with its finished tasks, so Logs can show the outcome.
+				const task = await client.call<Ref>(`Async.${step.call}`, ...step.args);
+				await waitForTask(client, task, { onProgress });
+			} else {
+				await client.callAsyncWith({ onProgress }, step.call, ...step.args);
+			}
 			report.status = 'applied';
 			report.progress = 1;
 		} catch (e) {
