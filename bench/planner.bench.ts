@@ -8,6 +8,8 @@
  * Then: exact ntol on 64 hosts × ~4,000 VMs (time, memory) and the recompute after one
  * priority edit on 16 hosts × 500 VMs through the worker API (warm caches) against a cold start.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Bench } from 'tinybench';
 import { analyse } from '../src/lib/planner/analyse';
 import { computeRestartPlan } from '../src/lib/planner/config';
@@ -16,6 +18,10 @@ import { buildModel } from '../src/lib/planner/model';
 import { ReferenceTimeout, referenceNtol } from '../src/lib/planner/reference';
 import { createPlannerApi } from '../src/lib/planner/worker-api';
 import { randomPool } from './planner-pools';
+
+// A collector to call between measurements, so heap figures are the planner's own.
+v8.setFlagsFromString('--expose-gc');
+const collect = vm.runInNewContext('gc') as () => void;
 
 const REFERENCE_DEADLINE_MS = Number(process.env['BENCH_REFERENCE_SECONDS'] ?? 60) * 1000;
 
@@ -64,7 +70,7 @@ async function versusReference(): Promise<void> {
 async function bigPool(): Promise<void> {
 	console.log('\nExact ntol on 64 hosts × ~4,000 VMs (cold: build model, restart plan, search)');
 	const widths = [8, 6, 9, 9, 9, 11, 12];
-	console.log(pad(['fill', 'VMs', 'ntol', 'exact?', 'ms', 'heap MB', 'rss MB'], widths));
+	console.log(pad(['fill', 'VMs', 'ntol', 'exact?', 'ms', '+heap MB', 'rss MB'], widths));
 	for (const [fill, protectedShare] of [
 		[0.9, 0.7],
 		[0.95, 0.8],
@@ -72,12 +78,17 @@ async function bigPool(): Promise<void> {
 	] as const) {
 		const snapshot = randomPool({ hosts: 64, vmsPerHost: [60, 65], fill, protectedShare, seed: 6400 });
 		const vms = Object.values(snapshot.VM).filter((vm) => !vm.is_control_domain).length;
-		(globalThis as { gc?: () => void }).gc?.();
+		collect();
 		const heapBefore = process.memoryUsage().heapUsed;
+		let heapPeak = heapBefore;
+		const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 5);
 		const start = performance.now();
 		const a = analyse(snapshot);
 		const ms = performance.now() - start;
-		const heap = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+		clearInterval(sampler);
+		// analyse runs synchronously, so the sampler cannot fire inside it: take the end state too.
+		heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+		const heap = (heapPeak - heapBefore) / 2 ** 20;
 		const ntolCell = a.exact ? String(a.ntol) : `${a.ntol}..${a.ntolUpper}`;
 		console.log(pad([`${fill}/${protectedShare}`, vms, ntolCell, a.exact ? 'exact' : 'bounds', ms.toFixed(0), heap.toFixed(0), (process.memoryUsage().rss / 2 ** 20).toFixed(0)], widths));
 	}

@@ -253,7 +253,7 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 		let next = search.prefixCache.get(key);
 		if (!next) {
 			next = failHost(search.config, s, h);
-			if (search.prefixCache.size < 20_000) search.prefixCache.set(key, next);
+			if (search.prefixCache.size < 4_000) search.prefixCache.set(key, next);
 		}
 		if (!next.ok) return { hosts: [h], vms: next.unplaced };
 		const deeper = orderThatFails(search, next.state, rest, key);
@@ -433,7 +433,7 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 	let witness = greedyDive(config, s0, search.scratch);
 	// The bound is usually tight or one short: look hard for a failure right above it.
 	for (let r = lower + 1; r <= lower + 2 && (!witness || r < witness.hosts.length) && r < m; r++) {
-		const found = beamWitness(config, s0, r, opts.beamWidth ?? 24, maxNeed, search.scratch);
+		const found = beamWitness(config, s0, r, opts.beamWidth ?? 12, maxNeed, search.scratch);
 		if (found) {
 			witness = found;
 			break;
