@@ -105,6 +105,8 @@ export interface FailureState {
 	aliveCount: number;
 	/** VM ids per host id. */
 	members: number[][];
+	/** Memory of the protected VMs per host id (Σ need of members), kept up to date. */
+	load: Float64Array;
 }
 
 export function initialState(config: PlanConfig): FailureState {
@@ -114,11 +116,15 @@ export function initialState(config: PlanConfig): FailureState {
 		const h = config.hostOf[vm] as number;
 		if (h >= 0) members[h]?.push(vm);
 	}
-	return { free: Float64Array.from(config.free), alive: new Uint8Array(m).fill(1), aliveCount: m, members };
+	const load = new Float64Array(m);
+	members.forEach((list, h) => {
+		for (const vm of list) load[h] = (load[h] as number) + (config.need[vm] as number);
+	});
+	return { free: Float64Array.from(config.free), alive: new Uint8Array(m).fill(1), aliveCount: m, members, load };
 }
 
 export function cloneState(s: FailureState): FailureState {
-	return { free: Float64Array.from(s.free), alive: Uint8Array.from(s.alive), aliveCount: s.aliveCount, members: s.members.slice() };
+	return { free: Float64Array.from(s.free), alive: Uint8Array.from(s.alive), aliveCount: s.aliveCount, members: s.members.slice(), load: Float64Array.from(s.load) };
 }
 
 /**
@@ -131,8 +137,10 @@ export function failHost(config: PlanConfig, s: FailureState, dead: number): { o
 	const bins: number[] = [];
 	for (let h = 0; h < s.alive.length; h++) if (s.alive[h] && h !== dead) bins.push(h);
 	const members = s.members.slice();
+	const load = Float64Array.from(s.load);
 	const touched = new Set<number>();
 	const missed = packBiggestFit(items, config.need, bins, free, (item, bin) => {
+		load[bin] = (load[bin] as number) + (config.need[item] as number);
 		if (!touched.has(bin)) {
 			touched.add(bin);
 			members[bin] = (members[bin] ?? []).slice();
@@ -141,10 +149,11 @@ export function failHost(config: PlanConfig, s: FailureState, dead: number): { o
 	});
 	if (missed.length > 0) return { ok: false, unplaced: missed };
 	members[dead] = [];
+	load[dead] = 0;
 	const alive = Uint8Array.from(s.alive);
 	alive[dead] = 0;
 	free[dead] = 0;
-	return { ok: true, state: { free, alive, aliveCount: s.aliveCount - 1, members } };
+	return { ok: true, state: { free, alive, aliveCount: s.aliveCount - 1, members, load } };
 }
 
 /** Cheaper variant: does the failure of `dead` succeed? (no new state built) */

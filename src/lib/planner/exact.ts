@@ -71,14 +71,8 @@ interface Search {
 	prefixCache: Map<string, ReturnType<typeof failHost>>;
 }
 
-function loads(config: PlanConfig, s: FailureState): Float64Array {
-	const load = new Float64Array(s.alive.length);
-	for (let h = 0; h < s.alive.length; h++) {
-		let sum = 0;
-		for (const vm of s.members[h] ?? []) sum += config.need[vm] as number;
-		load[h] = sum;
-	}
-	return load;
+function loads(_config: PlanConfig, s: FailureState): Float64Array {
+	return s.load;
 }
 
 /**
@@ -171,16 +165,28 @@ export class Bound {
  * whole interval below it down to the previous candidate, with that interval's least term.
  */
 function smallSums(config: PlanConfig, s: FailureState, hosts: number[], bound: Bound): Float64Array[] {
+	// Per host: needs sorted descending (ids are in that order) and their running sums, so the
+	// memory of VMs up to a size is the total minus a prefix found by binary search.
+	const sorted = hosts.map((h) => Int32Array.from(s.members[h] ?? []).sort());
+	const prefix = sorted.map((ids) => {
+		const p = new Float64Array(ids.length + 1);
+		ids.forEach((vm, k) => (p[k + 1] = (p[k] as number) + (config.need[vm] as number)));
+		return p;
+	});
 	return bound.sizes.map((_, c) => {
 		if (c === 0) return new Float64Array(hosts.length);
 		const threshold = bound.sizes[c - 1] as number;
-		return Float64Array.from(hosts, (h) => {
-			let sum = 0;
-			for (const vm of s.members[h] ?? []) {
-				const n = config.need[vm] as number;
-				if (n <= threshold) sum += n;
+		return Float64Array.from(hosts, (_h, k) => {
+			const ids = sorted[k] as Int32Array;
+			const p = prefix[k] as Float64Array;
+			let lo = 0;
+			let hi = ids.length; // first index whose need is ≤ threshold
+			while (lo < hi) {
+				const mid = (lo + hi) >> 1;
+				if ((config.need[ids[mid] as number] as number) > threshold) lo = mid + 1;
+				else hi = mid;
 			}
-			return sum;
+			return (p[ids.length] as number) - (p[lo] as number);
 		});
 	});
 }
