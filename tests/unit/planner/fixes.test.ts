@@ -36,3 +36,22 @@ describe('suggestFixes', () => {
 		expect(totals).toEqual([...totals].sort((a, b) => a - b));
 	});
 });
+
+describe('suggestFixes with a single sufficient change', () => {
+	// h0 (24 GiB, 19.7 free before guests) runs protected 12 and 2 GiB VMs (5.6 left); h1 (20 GiB)
+	// a protected 2 GiB VM (13.7 left). Losing h0: 12 → h1 (1.6 left), then 2 has nowhere: 0.
+	// Unprotecting either VM on h0 makes both single failures survivable: 1 change, minimal.
+	const pool = tinyPool([{ memGiB: 24 }, { memGiB: 20 }], [{ host: 0, memGiB: 12 }, { host: 0, memGiB: 2 }, { host: 1, memGiB: 2 }]);
+
+	it('finds one change, says it is minimal, and it works', () => {
+		const result = suggestFixes(pool.snapshot, 1);
+		expect(result.current).toBe(0);
+		const fix = result.fixes[0];
+		expect(fix?.kind).toBe('priorities');
+		if (fix?.kind !== 'priorities') return;
+		expect(fix.changes).toHaveLength(1);
+		expect(fix.minimal).toBe(true);
+		expect([pool.vms[0], pool.vms[1]]).toContain(fix.changes[0]?.vm);
+		expect(analyse(pool.snapshot, { priorities: { [fix.changes[0]?.vm as string]: 'best-effort' } }).ntol).toBe(1);
+	});
+});
