@@ -13,6 +13,8 @@ export class LivePool {
 	connected = $state(false);
 	master = $state('');
 	error = $state<string | null>(null);
+	/** The Haven session is over (logged out elsewhere, expired, server restarted): log in again. */
+	sessionEnded = $state(false);
 	/** Bumped on every overview, so dependants (the planner) know the pool changed. */
 	version = $state(0);
 	#source: EventSource | null = null;
@@ -40,10 +42,29 @@ export class LivePool {
 			this.master = status.master;
 			this.error = status.error ?? null;
 		});
+		source.addEventListener('ended', () => {
+			this.sessionEnded = true;
+			this.connected = false;
+			this.disconnect();
+		});
 		source.onerror = () => {
 			this.connected = false;
+			// A refused stream (401 after the server lost the session, 5xx) is not retried by
+			// EventSource itself: find out which, and reconnect unless the session is gone.
+			if (source.readyState === EventSource.CLOSED && this.#source === source) void this.#afterClosed(url);
 		};
 		return () => this.disconnect();
+	}
+
+	async #afterClosed(url: string): Promise<void> {
+		const res = await fetch('/api/session').catch(() => null);
+		if (res?.status === 401) {
+			this.sessionEnded = true;
+			return;
+		}
+		setTimeout(() => {
+			if (this.#source?.readyState === EventSource.CLOSED) this.connect(url);
+		}, 3000);
 	}
 
 	disconnect(): void {

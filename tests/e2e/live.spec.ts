@@ -22,3 +22,15 @@ test('a host failure shows on the pool view without a reload', async ({ page }) 
 	await expect(host3).toHaveAttribute('data-state', 'live', { timeout: 20_000 });
 	await restorePool(address, placement);
 });
+
+test('a page left open learns when its session ends elsewhere', async ({ page, context }) => {
+	await login(page, 'helpdesk');
+	await expect(page.getByTestId('live-status')).toHaveAttribute('data-connected', 'true');
+	const other = await context.newPage();
+	await other.goto('/pool');
+	await other.getByRole('button', { name: 'Log out' }).click();
+	await expect(other).toHaveURL(/\/login$/);
+	await expect(page.getByTestId('session-ended')).toBeVisible({ timeout: 15_000 });
+	await page.getByRole('link', { name: 'Log in again' }).click();
+	await expect(page).toHaveURL(/\/login$/);
+});

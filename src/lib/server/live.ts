@@ -11,7 +11,9 @@ export type LiveMessage =
 	| { type: 'overview'; overview: PoolOverview }
 	| { type: 'tasks'; tasks: TaskSummary[] }
 	| { type: 'messages'; messages: MessageSummary[] }
-	| { type: 'status'; connected: boolean; master: string; error?: string };
+	| { type: 'status'; connected: boolean; master: string; error?: string }
+	/** The Haven session ended (logout, expiry): the stream closes after this. */
+	| { type: 'ended'; reason: string };
 
 export const LIVE_CLASSES: readonly XapiClassName[] = ['pool', 'host', 'host_metrics', 'VM', 'SR', 'PBD', 'VDI', 'task', 'message'];
 const OVERVIEW_CLASSES = new Set<string>(['pool', 'host', 'host_metrics', 'VM', 'SR', 'PBD', 'VDI']);
@@ -54,6 +56,13 @@ class LiveFeed {
 				this.#idleTimer.unref?.();
 			}
 		};
+	}
+
+	/** Tells every open page the session is over, then stops watching. */
+	end(reason: string): void {
+		for (const subscriber of this.#subscribers) subscriber({ type: 'ended', reason });
+		this.#subscribers.clear();
+		this.stop();
 	}
 
 	stop(): void {
@@ -131,8 +140,8 @@ export function liveFeedFor(session: SessionView): LiveFeed {
 		const created = new LiveFeed(clientFor(session), `${session.user}@${session.poolId}`);
 		feed = created;
 		feeds.set(session.id, created);
-		onSessionClose(session, () => {
-			created.stop();
+		onSessionClose(session, (reason) => {
+			created.end(reason);
 			feeds.delete(session.id);
 		});
 	}

@@ -29,7 +29,7 @@ interface HavenSession extends SessionView {
 	client: XapiClient;
 	lastSeenAt: number;
 	/** Closes the session's live feed, if one was opened. */
-	onClose: (() => void)[];
+	onClose: ((reason: 'logout' | 'expired') => void)[];
 }
 
 const sessions = new Map<string, HavenSession>();
@@ -134,7 +134,7 @@ export function clientFor(view: SessionView): XapiClient {
 }
 
 /** Registers cleanup (a live feed, a watcher) to run when the session ends. */
-export function onSessionClose(view: SessionView, close: () => void): void {
+export function onSessionClose(view: SessionView, close: (reason: 'logout' | 'expired') => void): void {
 	sessions.get(view.id)?.onClose.push(close);
 }
 
@@ -143,7 +143,7 @@ export async function closeSession(id: string, reason: 'logout' | 'expired'): Pr
 	const s = sessions.get(id);
 	if (!s) return;
 	sessions.delete(id);
-	for (const close of s.onClose) close();
+	for (const close of s.onClose) close(reason);
 	try {
 		await s.client.logout();
 		log.info({ user: s.user, pool: s.poolId, reason }, 'session closed');

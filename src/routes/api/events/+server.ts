@@ -18,7 +18,17 @@ export const GET: RequestHandler = ({ locals, request }) => {
 					cleanup();
 				}
 			};
-			const unsubscribe = feed.subscribe((message: LiveMessage) => write(`event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`));
+			const unsubscribe = feed.subscribe((message: LiveMessage) => {
+				write(`event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`);
+				if (message.type === 'ended') {
+					cleanup();
+					try {
+						controller.close();
+					} catch {
+						// already closed
+					}
+				}
+			});
 			// A comment every 15 s keeps proxies from closing an idle stream.
 			const keepAlive = setInterval(() => write(': keep-alive\n\n'), 15_000);
 			cleanup = () => {
