@@ -38,7 +38,8 @@ import { failHost, failureSucceeds, initialState, type FailureState, type PlanCo
  * its most dangerous completion stays under the budget; only sets neither bound clears have
  * their orders searched, depth first, re-applying the bound to the hosts still to fail (with
  * the VMs they now hold). Adversarial dives and a beam search supply short failing sequences
- * (the witness, an upper limit). Iterative deepening runs from the depth the bound proves at
+ * (the witness, an upper limit), as does a quick pass trying likely orders of the sets the
+ * bound cannot clear. Iterative deepening runs from the depth the bound proves at
  * the root up to the witness.
  *
  * Every answer is exact when `exact` is true: the bound only skips what it has proved
@@ -270,6 +271,31 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 }
 
 /**
+ * A few likely orders for a set the bound cannot clear (a quick witness pass, not a proof):
+ * hosts with most free memory first (they would absorb the rest) and the host holding the
+ * biggest VM last; or most dangerous first.
+ */
+function likelyOrders(search: Search, s0: FailureState, set: number[]): { hosts: number[]; vms: number[] } | null {
+	const biggest = (h: number) => {
+		let b = 0;
+		for (const vm of s0.members[h] ?? []) b = Math.max(b, search.config.need[vm] as number);
+		return b;
+	};
+	const byFree = [...set].sort((a, b) => (s0.free[b] as number) - (s0.free[a] as number));
+	const carrier = [...set].sort((a, b) => biggest(b) - biggest(a))[0] as number;
+	const orders = [[...byFree.filter((h) => h !== carrier), carrier], [...set].sort((a, b) => (s0.load[b] as number) + (s0.free[b] as number) - (s0.load[a] as number) - (s0.free[a] as number))];
+	for (const order of orders) {
+		let state = s0;
+		for (let i = 0; i < order.length; i++) {
+			const next = failHost(search.config, state, order[i] as number);
+			if (!next.ok) return { hosts: order.slice(0, i + 1), vms: next.unplaced };
+			state = next.state;
+		}
+	}
+	return null;
+}
+
+/**
  * A failing sequence of exactly r failures, or null. Bound (a′) depends only on the *set* of
  * failed hosts, through the sum of their dangers for each VM size s, so for each candidate s
  * the sets are enumerated most dangerous hosts first, and a whole branch is skipped as soon as
@@ -277,7 +303,7 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
  * smaller dangers, position by position). A set the bound clears at every size (or by (b)) is
  * harmless; the orders of the others are searched.
  */
-function findFailure(search: Search, s0: FailureState, r: number): { hosts: number[]; vms: number[] } | null {
+function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets: number }): { hosts: number[]; vms: number[] } | null {
 	const load = loads(search.config, s0);
 	const hosts = aliveHosts(s0);
 	const [lo, hi] = needRange(search.config, s0, hosts);
@@ -310,6 +336,13 @@ function findFailure(search: Search, s0: FailureState, r: number): { hosts: numb
 				const loadsOf = chosen.map((h) => load[h] as number);
 				const setSmalls = bound.sizes.map((_, cc) => Float64Array.from(chosen, (h) => (smalls[cc] as Float64Array)[hostIndex.get(h) as number] as number));
 				if (bound.holds(frees, loadsOf, setSmalls, r)) return null;
+				if (quick) {
+					if (--quick.sets < 0) {
+						search.aborted = true;
+						return null;
+					}
+					return likelyOrders(search, s0, chosen);
+				}
 				return orderThatFails(search, s0, chosen.slice(), '');
 			}
 			const need = r - chosen.length;
@@ -426,7 +459,7 @@ function danger(config: PlanConfig, s: FailureState, d: number, maxNeed: number)
 /** About a second of search on this class of machine; callers may raise it. */
 export const DEFAULT_NODE_LIMIT = 4_000;
 
-export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?: FailureState; beamWidth?: number } = {}): ExactResult {
+export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?: FailureState; beamWidth?: number; quickSets?: number } = {}): ExactResult {
 	const s0 = opts.start ?? initialState(config);
 	const m = s0.aliveCount;
 	let anyVm = false;
@@ -444,6 +477,11 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 			witness = found;
 			break;
 		}
+	}
+	// Then a quick pass over the sets the bound cannot clear, trying likely orders only.
+	if (!witness || witness.hosts.length > lower + 1) {
+		const quick = findFailure({ ...search, aborted: false }, s0, lower + 1, { sets: opts.quickSets ?? 300 });
+		if (quick && quick.hosts.length === lower + 1) witness = quick;
 	}
 	// Failing every live host always strands the VMs; that is not reported as a breaking set.
 	const upper = witness ? witness.hosts.length : m;
