@@ -8,6 +8,7 @@
  *   POST /control/statefile/break | /repair
  *   POST /control/clock            {"speed": 600} and/or {"advanceSeconds": 60}
  *   POST /control/settle           waits until pending HA restarts have run
+ *   POST /control/latency          {"ms": 800}: every XAPI answer waits that long (0 to stop)
  *   POST /control/reset            back to the scenario's initial state (sessions kept)
  */
 import type { ServerResponse } from 'node:http';
@@ -22,6 +23,8 @@ export interface ControlRequest {
 	/** The host endpoint the request came in on, or null for the dedicated control listener. */
 	via: string | null;
 }
+
+const LatencyBody = v.strictObject({ ms: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(120_000)) });
 
 const ClockBody = v.strictObject({
 	speed: v.optional(v.pipe(v.number(), v.minValue(0.001), v.maxValue(1_000_000))),
@@ -57,6 +60,7 @@ export function controlState(pool: SimulatedPool): Record<string, unknown> {
 	const record = pool.poolRecord;
 	return {
 		scenario: pool.scenarioName,
+		latencyMs: pool.responseDelayMs,
 		clock: { speed: pool.clock.speed, now: pool.clock.isoNow(), pendingTimers: pool.clock.pendingTimers() },
 		master: { ref: pool.masterRef, address: pool.masterAddress, reachable: pool.runtime.masterReachable },
 		ha: {
@@ -105,6 +109,10 @@ export async function runControl(pool: SimulatedPool, req: ControlRequest): Prom
 		if (!parsed.success) throw new ControlError(400, `bad clock body: ${parsed.issues.map((i) => i.message).join('; ')}`);
 		if (parsed.output.speed !== undefined) pool.clock.setSpeed(parsed.output.speed);
 		if (parsed.output.advanceSeconds !== undefined) pool.clock.advance(parsed.output.advanceSeconds);
+	} else if (what === 'latency' && parts.length === 2) {
+		const parsed = v.safeParse(LatencyBody, parseJson(req.body));
+		if (!parsed.success) throw new ControlError(400, `bad latency body: ${parsed.issues.map((i) => i.message).join('; ')} (want {"ms": 0..120000})`);
+		pool.responseDelayMs = parsed.output.ms;
 	} else if (what === 'reset' && parts.length === 2) {
 		pool.reset();
 	} else if (what === 'settle' && parts.length === 2) {

@@ -129,6 +129,7 @@ function handler(pool: SimulatedPool, hostAddress: string | null) {
 					res.end('this listener only serves /control');
 					return;
 				}
+				if (pool.responseDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, pool.responseDelayMs));
 				if (req.method === 'POST' && (path === '/jsonrpc' || path.startsWith('/jsonrpc/'))) {
 					await handleJsonRpc(pool, body, hostAddress, res);
 				} else if (req.method === 'POST' && (path === '/' || path === '/RPC2')) {

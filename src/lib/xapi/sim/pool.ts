@@ -280,11 +280,15 @@ export class SimulatedPool {
 		for (const vm of Object.keys(this.snapshot.VM)) refreshAllowedOperations(this, vm, false);
 	}
 
+	/** Real milliseconds every XAPI answer waits first: a slow pool (POST /control/latency). */
+	responseDelayMs = 0;
+
 	/**
 	 * Puts the pool back to its scenario's initial state (records, faults, clock timers), keeping
 	 * sessions so a logged-in console carries on. For tests and demos, via POST /control/reset.
 	 */
 	reset(): void {
+		this.responseDelayMs = 0;
 		this.db.replaceAll(structuredClone(this.#scenario.snapshot));
 		this.#deriveFields();
 		this.runtime.reset();
