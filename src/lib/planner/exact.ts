@@ -479,7 +479,7 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 		}
 	}
 	// Then a quick pass over the sets the bound cannot clear, trying likely orders only.
-	if (!witness || witness.hosts.length > lower + 1) {
+	if (lower + 1 < m && (!witness || witness.hosts.length > lower + 1)) {
 		const quick = findFailure({ ...search, aborted: false }, s0, lower + 1, { sets: opts.quickSets ?? 300 });
 		if (quick && quick.hosts.length === lower + 1) witness = quick;
 	}
@@ -487,8 +487,8 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 	const upper = witness ? witness.hosts.length : m;
 	for (let r = lower + 1; r < upper; r++) {
 		const found = findFailure(search, s0, r);
-		if (search.aborted) return { ntol: r - 1, ntolUpper: upper - 1, breaking: witness, exact: false, nodes: search.nodes, provedByBound: lower };
+		if (search.aborted) return { ntol: r - 1, ntolUpper: upper - 1, breaking: witness && witness.hosts.length < m ? witness : null, exact: false, nodes: search.nodes, provedByBound: lower };
 		if (found) return { ntol: r - 1, ntolUpper: r - 1, breaking: found, exact: true, nodes: search.nodes, provedByBound: lower };
 	}
-	return { ntol: upper - 1, ntolUpper: upper - 1, breaking: witness, exact: true, nodes: search.nodes, provedByBound: lower };
+	return { ntol: upper - 1, ntolUpper: upper - 1, breaking: witness && witness.hosts.length < m ? witness : null, exact: true, nodes: search.nodes, provedByBound: lower };
 }
