@@ -41,7 +41,11 @@ import { fetchPlanningSnapshot } from './pool-data';
 import type { HavenRole } from './roles';
 import type { SessionView } from './sessions';
 
-/** Bodies larger than this are refused unread (a 4,000-VM pool's settings are ~300 KiB). */
+/**
+ * Bodies larger than this are refused unread. The wizard sends the baseline of every VM
+ * (~85 bytes each) and only the VMs it changes; adapter-node's own BODY_SIZE_LIMIT (512 KiB by
+ * default) applies first, which fits about 6,000 VMs.
+ */
 export const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_VMS = 20_000;
 /** The most hosts a pool can have, so the most failures one could ask to tolerate. */

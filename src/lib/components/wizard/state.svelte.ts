@@ -243,6 +243,19 @@ export class WizardState {
 		return this.rows.map((r) => ({ vm: r.vm, ...(settings[r.vm] ?? { priority: r.priority, order: r.order, startDelay: r.startDelay }) }));
 	}
 
+	/**
+	 * Only the VMs the user changed: the server keeps every other VM as the pool has it, so a
+	 * confirmed "apply anyway" never undoes someone else's change, and a big pool's request
+	 * stays small.
+	 */
+	changes() {
+		const now = this.current.vms;
+		return this.vmList().filter((v) => {
+			const c = now[v.vm];
+			return !c || c.priority !== v.priority || (v.priority === 'restart' && (c.order !== v.order || c.startDelay !== v.startDelay));
+		});
+	}
+
 	/** What the wizard read from the pool: the server refuses (409) if the pool moved since. */
 	baseline() {
 		return { haEnabled: this.current.haEnabled, ntol: this.current.ntol, vms: this.vmList(this.current.vms) };

@@ -113,6 +113,8 @@ describe('WizardState', () => {
 		const ldap = wizard.vmList().find((v) => v.vm === refOf('ldap'));
 		expect(ldap).toEqual({ vm: refOf('ldap'), priority: 'restart', order: 4, startDelay: 20 });
 		expect(wizard.vmList()).toHaveLength(wizard.rows.length);
+		// Only the changed VM is sent as wanted; the baseline lists every VM shown.
+		expect(wizard.changes()).toEqual([ldap]);
 		const baseline = wizard.baseline();
 		expect(baseline.haEnabled).toBe(false);
 		expect(baseline.vms.find((v) => v.vm === refOf('ldap'))).toEqual({ vm: refOf('ldap'), priority: '', order: 0, startDelay: 0 });
