@@ -39,8 +39,8 @@ async function meanMs(name: string, fn: () => void, time = 1000): Promise<number
 
 async function versusReference(): Promise<void> {
 	console.log('Exact ntol: planner vs plain exhaustive reference (same configuration, same answer)');
-	const widths = [6, 6, 6, 6, 9, 11, 13, 9];
-	console.log(pad(['hosts', 'VMs', 'ntol', 'pool', 'exact?', 'planner ms', 'reference ms', 'ratio'], widths));
+	const widths = [6, 6, 6, 9, 9, 11, 13, 9];
+	console.log(pad(['hosts', 'VMs', 'ntol', 'toolstack', 'exact?', 'planner ms', 'reference ms', 'ratio'], widths));
 	for (const hosts of [8, 16, 32, 64]) {
 		const snapshot = randomPool({ hosts, fill: 0.9, protectedShare: 0.7, seed: hosts });
 		const vms = Object.values(snapshot.VM).filter((vm) => !vm.is_control_domain).length;
