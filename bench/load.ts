@@ -120,15 +120,20 @@ async function main(): Promise<void> {
 		flip = !flip;
 		void fetch(`http://${sim.address}/control/hosts/xcp-host-3/${flip ? 'fail' : 'recover'}`, { method: 'POST' }).catch(() => undefined);
 	}, 10_000);
-	const sampler = setInterval(() => memory.push({ t: (Date.now() - started) / 1000, rss: rssMiB(pid) }), 5_000);
+	const sampler = setInterval(() => {
+		memory.push({ t: (Date.now() - started) / 1000, rss: rssMiB(pid) });
+		console.log(`  t=${((Date.now() - started) / 1000).toFixed(0)} s: served ${served}, errors ${errors.length}, streams open ${streamsOpen}, live events ${liveEvents}, RSS ${memory[memory.length - 1]?.rss.toFixed(0)} MiB`);
+	}, 5_000);
 
 	await Promise.all(readers);
+	console.log('readers done; closing streams');
 	clearInterval(activity);
 	clearInterval(sampler);
 	memory.push({ t: (Date.now() - started) / 1000, rss: rssMiB(pid) });
 	const openAtEnd = streamsOpen;
 	stop.abort();
 	await Promise.allSettled(streams);
+	console.log('streams closed; stopping Haven');
 	await haven.stop();
 	await sim.stop();
 

@@ -4,11 +4,13 @@ import { startCollectors } from '$lib/server/collectors';
 import { ensureEmbeddedPool } from '$lib/server/embedded-pool';
 import { log } from '$lib/server/log';
 import { SECURITY_HEADERS, isCrossSiteMutation } from '$lib/server/security';
+import { installShutdown } from '$lib/server/shutdown';
 import { SESSION_COOKIE, findSession, sweepExpiredSessions } from '$lib/server/sessions';
 
 export const init: ServerInit = async () => {
 	const [embedded] = await Promise.all([ensureEmbeddedPool(), appHistory()]);
 	await startCollectors(embedded ? { password: embedded.password, now: () => embedded.pool.clock.now() } : undefined);
+	installShutdown(embedded);
 	// Expired sessions are logged out on the pool even if their browser never comes back.
 	setInterval(() => void sweepExpiredSessions(), 60_000).unref();
 };

@@ -148,6 +148,12 @@ export function liveFeedFor(session: SessionView): LiveFeed {
 	return feed;
 }
 
+/** Ends every open stream (server shutdown), so the HTTP server can close its connections. */
+export function endAllLiveFeeds(reason: string): void {
+	for (const feed of feeds.values()) feed.end(reason);
+	feeds.clear();
+}
+
 export function liveFeedCount(): number {
 	return feeds.size;
 }

@@ -160,6 +160,11 @@ export async function sweepExpiredSessions(now = Date.now()): Promise<number> {
 	return stale.length;
 }
 
+/** Logs every session out of its pool (server shutdown: the sessions live in this process only). */
+export async function closeAllSessions(): Promise<void> {
+	await Promise.all([...sessions.keys()].map((id) => closeSession(id, 'expired')));
+}
+
 export function openSessionCount(): number {
 	return sessions.size;
 }
