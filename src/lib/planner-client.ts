@@ -1,4 +1,5 @@
 import * as Comlink from 'comlink';
+import { RequestGate } from '$lib/planner/request-gate';
 import type { PlannerApi } from '$lib/planner/worker-api';
 
 /**
@@ -6,14 +7,12 @@ import type { PlannerApi } from '$lib/planner/worker-api';
  * ids; `isCurrent` accepts an answer only if it is the newest asked of its kind, on the snapshot
  * generation last loaded, so a stale answer is never shown as current.
  */
-export class PlannerConnection {
+export class PlannerConnection extends RequestGate {
 	readonly api: Comlink.Remote<PlannerApi>;
 	readonly #worker: Worker;
-	#next = 1;
-	readonly #issued = new Map<string, number>();
-	generation = 0;
 
 	constructor() {
+		super();
 		this.#worker = new Worker(new URL('./planner/worker.ts', import.meta.url), { type: 'module' });
 		this.api = Comlink.wrap<PlannerApi>(this.#worker);
 	}
@@ -23,16 +22,6 @@ export class PlannerConnection {
 		const answer = await this.api.load(snapshot);
 		this.generation = answer.generation;
 		return answer;
-	}
-
-	issue(kind: string): number {
-		const id = this.#next++;
-		this.#issued.set(kind, id);
-		return id;
-	}
-
-	isCurrent(kind: string, answer: { requestId: number; generation: number; stale: boolean }): boolean {
-		return !answer.stale && this.#issued.get(kind) === answer.requestId && answer.generation === this.generation;
 	}
 
 	terminate(): void {
