@@ -154,8 +154,15 @@ function settingsMap(list: VmSettingInput[], field: string, state: PoolState): R
 
 /** Refuses with 409 POOL_CHANGED when the pool no longer is what the user saw (unless confirmed). */
 function checkBaseline(state: PoolState, baseline: EnableInput['baseline'], confirmed: boolean): void {
-	const shown = settingsMap(baseline.vms, 'baseline.vms', state);
 	const differences: { what: string; shown: string; now: string }[] = [];
+	// A VM deleted since is a change of the pool, not a bad request.
+	const gone = baseline.vms.filter((s) => !(s.vm in state.current.vms));
+	for (const s of gone) differences.push({ what: s.vm, shown: describeSetting(s), now: 'no longer in the pool' });
+	const shown = settingsMap(
+		baseline.vms.filter((s) => s.vm in state.current.vms),
+		'baseline.vms',
+		state
+	);
 	if (baseline.haEnabled !== state.current.haEnabled)
 		differences.push({ what: 'HA', shown: baseline.haEnabled ? 'on' : 'off', now: state.current.haEnabled ? 'on' : 'off' });
 	if (baseline.ntol !== state.current.ntol) differences.push({ what: 'Host failures to tolerate', shown: String(baseline.ntol), now: String(state.current.ntol) });

@@ -221,6 +221,13 @@ describe('checks against the pool before the first call', () => {
 				{ what: 'intranet', shown: 'Do not restart', now: 'Best effort' }
 			])
 		);
+		// A VM deleted since the wizard read the pool is a difference too, not a bad request.
+		const ghost = 'OpaqueRef:00000000-0000-0000-0000-0000000000aa';
+		const withGhost = await post('/api/ha/enable', { ...body, baseline: { ...body.baseline, vms: [...body.baseline.vms, { vm: ghost, priority: 'restart', order: 0, startDelay: 0 }] } });
+		expect(withGhost.status).toBe(409);
+		const ghostAnswer = (await withGhost.json()) as { code: string; details: { differences: { what: string; now: string }[] } };
+		expect(ghostAnswer.code).toBe('POOL_CHANGED');
+		expect(ghostAnswer.details.differences).toContainEqual({ what: ghost, shown: 'High (order 0)', now: 'no longer in the pool' });
 	});
 });
 
