@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WizardState } from '../../../../src/lib/components/wizard/state.svelte';
-import { createPlannerApi, RequestGate } from '../../../../src/lib/planner/worker-api';
+import { createPlannerApi } from '../../../../src/lib/planner/worker-api';
+import { RequestGate } from '../../../../src/lib/planner/request-gate';
 import type { PlannerConnection } from '../../../../src/lib/planner-client';
 import { smallScenario } from '../../../../src/lib/xapi/sim/scenarios/small';
 
