@@ -7,10 +7,10 @@
  * Prints requests served, errors, p50/p99 per kind of read (and as a ratio of a static-file
  * baseline measured in the same run), live events delivered, and server memory over time.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startSimulatedPool } from '../src/lib/xapi/sim';
-import { postForm, sessionCookie, startHaven } from '../tests/unit/helpers/haven-server';
+import { ROOT, postForm, sessionCookie, startHaven } from '../tests/unit/helpers/haven-server';
 // @ts-expect-error plain ESM helper shared with npm start / npm test
 import { ensureBuild } from '../scripts/lib/ensure.mjs';
 
@@ -39,7 +39,28 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
 	(ensureBuild as () => void)();
-	const sim = await startSimulatedPool({ scenario: 'small', port: 0, password: PASSWORD, authFailureDelayMs: 10, speed: 60 });
+	// The pool runs in a process of its own, so its work is neither Haven's nor the load's.
+	const simProcess = spawn(process.execPath, ['--import', 'tsx', 'src/lib/xapi/sim/cli.ts', '--scenario', 'small', '--port', '0', '--speed', '60', '--auth-delay-ms', '10'], {
+		cwd: ROOT,
+		env: { ...process.env, HAVEN_SIM_PASSWORD: PASSWORD },
+		stdio: ['ignore', 'pipe', 'inherit']
+	});
+	const simUrl = await new Promise<string>((resolve, reject) => {
+		let out = '';
+		simProcess.stdout?.on('data', (d: Buffer) => {
+			out += d.toString();
+			const found = /serving XAPI at (http:\/\/[\d.]+:\d+)\//.exec(out);
+			if (found?.[1]) resolve(found[1]);
+		});
+		simProcess.once('exit', (code) => reject(new Error(`the simulated pool exited (${code}): ${out}`)));
+	});
+	const sim = {
+		address: new URL(simUrl).host,
+		stop: () => new Promise<void>((resolve) => {
+			simProcess.once('exit', () => resolve());
+			simProcess.kill('SIGTERM');
+		})
+	};
 	const haven = await startHaven({
 		HAVEN_POOLS: `load=${sim.address}`,
 		HAVEN_EMBEDDED_SIM: 'none',

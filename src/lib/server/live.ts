@@ -12,7 +12,7 @@ export type LiveMessage =
 	| { type: 'tasks'; tasks: TaskSummary[] }
 	| { type: 'messages'; messages: MessageSummary[] }
 	| { type: 'status'; connected: boolean; master: string; error?: string }
-	/** The Haven session ended (logout, expiry): the stream closes after this. */
+	/** The Haven session ended (logout, expiry, shutdown): the stream closes after this. */
 	| { type: 'ended'; reason: string };
 
 export const LIVE_CLASSES: readonly XapiClassName[] = ['pool', 'host', 'host_metrics', 'VM', 'SR', 'PBD', 'VDI', 'task', 'message'];
@@ -22,32 +22,40 @@ const FLUSH_MS = 150;
 /** A feed with no subscriber stays up briefly, so a page change does not restart it. */
 const IDLE_STOP_MS = 30_000;
 
-type Subscriber = (message: LiveMessage) => void;
+/** A subscriber gets each message with its SSE text, serialised once for everyone. */
+export type Subscriber = (message: LiveMessage, sse: string) => void;
+
+function toSse(message: LiveMessage): string {
+	return `event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`;
+}
 
 /**
- * One event watcher per Haven session, shared by that session's open pages. Records are kept
- * as XAPI sends them; what the browser gets is the reduced overview, tasks and messages.
+ * One event watcher per pool, shared by every signed-in page on that pool: what it streams
+ * (overview, tasks, messages) is readable by every XAPI role, so one watch serves them all and
+ * the cost of a page is a write, not a watch. It watches through the session of one of its
+ * subscribers; when that session ends, it carries on through another's.
  */
 class LiveFeed {
-	readonly #client: XapiClient;
-	readonly #subscribers = new Set<Subscriber>();
+	readonly #poolId: string;
+	readonly #subscribers = new Map<Subscriber, string>();
+	readonly #clients = new Map<string, XapiClient>();
+	#driver: string | undefined;
 	#records: Partial<Snapshot> = {};
 	#abort: AbortController | undefined;
 	#dirty = new Set<string>();
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#idleTimer: ReturnType<typeof setTimeout> | undefined;
-	#last = new Map<LiveMessage['type'], LiveMessage>();
-	#who: string;
+	#last = new Map<LiveMessage['type'], { message: LiveMessage; sse: string }>();
 
-	constructor(client: XapiClient, who: string) {
-		this.#client = client;
-		this.#who = who;
+	constructor(poolId: string) {
+		this.#poolId = poolId;
 	}
 
-	subscribe(subscriber: Subscriber): () => void {
-		this.#subscribers.add(subscriber);
+	subscribe(session: SessionView, subscriber: Subscriber): () => void {
+		if (!this.#clients.has(session.id)) this.#clients.set(session.id, clientFor(session));
+		this.#subscribers.set(subscriber, session.id);
 		if (this.#idleTimer) clearTimeout(this.#idleTimer);
-		for (const message of this.#last.values()) subscriber(message);
+		for (const { message, sse } of this.#last.values()) subscriber(message, sse);
 		if (!this.#abort) this.#start();
 		return () => {
 			this.#subscribers.delete(subscriber);
@@ -58,9 +66,28 @@ class LiveFeed {
 		};
 	}
 
-	/** Tells every open page the session is over, then stops watching. */
+	/** A session ended: its pages are told and closed; the watch moves to another session. */
+	endSession(sessionId: string, reason: string): void {
+		const ended: LiveMessage = { type: 'ended', reason };
+		const sse = toSse(ended);
+		for (const [subscriber, owner] of this.#subscribers) {
+			if (owner !== sessionId) continue;
+			this.#subscribers.delete(subscriber);
+			subscriber(ended, sse);
+		}
+		this.#clients.delete(sessionId);
+		if (this.#driver === sessionId) {
+			this.#abort?.abort();
+			this.#abort = undefined;
+			if (this.#subscribers.size > 0) this.#start();
+		}
+	}
+
+	/** Server shutdown: every page is told, the watch stops. */
 	end(reason: string): void {
-		for (const subscriber of this.#subscribers) subscriber({ type: 'ended', reason });
+		const ended: LiveMessage = { type: 'ended', reason };
+		const sse = toSse(ended);
+		for (const subscriber of this.#subscribers.keys()) subscriber(ended, sse);
 		this.#subscribers.clear();
 		this.stop();
 	}
@@ -68,29 +95,40 @@ class LiveFeed {
 	stop(): void {
 		this.#abort?.abort();
 		this.#abort = undefined;
+		this.#driver = undefined;
 		if (this.#timer) clearTimeout(this.#timer);
+		this.#timer = undefined;
 		this.#last.clear();
 	}
 
 	#start(): void {
+		// Drive the watch with a session that still has pages open.
+		const driver = [...new Set(this.#subscribers.values())].find((id) => this.#clients.has(id));
+		const client = driver ? this.#clients.get(driver) : undefined;
+		if (!driver || !client) return;
 		const abort = new AbortController();
 		this.#abort = abort;
-		watchEvents(this.#client, LIVE_CLASSES, (update) => this.#apply(update), {
+		this.#driver = driver;
+		watchEvents(client, LIVE_CLASSES, (update) => this.#apply(update), {
 			signal: abort.signal,
 			timeoutS: 25,
 			onError: (error, retryInMs) => {
 				const message = error instanceof Error ? error.message : String(error);
-				log.warn({ who: this.#who, err: message, retryInMs }, 'live feed interrupted');
-				this.#send({ type: 'status', connected: false, master: this.#client.baseUrl.host, error: message });
+				log.warn({ pool: this.#poolId, err: message, retryInMs }, 'live feed interrupted');
+				this.#send({ type: 'status', connected: false, master: client.baseUrl.host, error: message });
 			}
 		})
 			.catch((error: unknown) => {
+				if (abort.signal.aborted) return;
 				const message = error instanceof Error ? error.message : String(error);
-				log.error({ who: this.#who, err: message }, 'live feed stopped');
-				this.#send({ type: 'status', connected: false, master: this.#client.baseUrl.host, error: message });
+				log.error({ pool: this.#poolId, err: message }, 'live feed stopped');
+				this.#send({ type: 'status', connected: false, master: client.baseUrl.host, error: message });
 			})
 			.finally(() => {
-				if (this.#abort === abort) this.#abort = undefined;
+				if (this.#abort === abort) {
+					this.#abort = undefined;
+					this.#driver = undefined;
+				}
 			});
 	}
 
@@ -113,12 +151,13 @@ class LiveFeed {
 		this.#timer = undefined;
 		const dirty = this.#dirty;
 		this.#dirty = new Set();
-		this.#send({ type: 'status', connected: true, master: this.#client.baseUrl.host });
+		const client = this.#driver ? this.#clients.get(this.#driver) : undefined;
+		this.#send({ type: 'status', connected: true, master: client?.baseUrl.host ?? '' });
 		if ([...dirty].some((cls) => OVERVIEW_CLASSES.has(cls))) {
 			try {
 				this.#send({ type: 'overview', overview: poolOverview(this.#records as OverviewClasses) });
 			} catch (e) {
-				log.warn({ who: this.#who, err: e instanceof Error ? e.message : String(e) }, 'overview not computable yet');
+				log.warn({ pool: this.#poolId, err: e instanceof Error ? e.message : String(e) }, 'overview not computable yet');
 			}
 		}
 		if (dirty.has('task')) this.#send({ type: 'tasks', tasks: taskSummaries(this.#records.task ?? {}) });
@@ -126,26 +165,31 @@ class LiveFeed {
 	}
 
 	#send(message: LiveMessage): void {
-		this.#last.set(message.type, message);
-		for (const subscriber of this.#subscribers) subscriber(message);
+		const sse = toSse(message);
+		this.#last.set(message.type, { message, sse });
+		for (const subscriber of this.#subscribers.keys()) subscriber(message, sse);
 	}
 }
 
 const feeds = new Map<string, LiveFeed>();
+const watchedSessions = new Set<string>();
 
-/** The live feed of a session, started on first use and stopped when the session ends. */
-export function liveFeedFor(session: SessionView): LiveFeed {
-	let feed = feeds.get(session.id);
+/** Subscribes a page of `session` to its pool's live feed; returns the unsubscribe. */
+export function subscribeLive(session: SessionView, subscriber: Subscriber): () => void {
+	let feed = feeds.get(session.poolId);
 	if (!feed) {
-		const created = new LiveFeed(clientFor(session), `${session.user}@${session.poolId}`);
-		feed = created;
-		feeds.set(session.id, created);
+		feed = new LiveFeed(session.poolId);
+		feeds.set(session.poolId, feed);
+	}
+	if (!watchedSessions.has(session.id)) {
+		watchedSessions.add(session.id);
+		const poolFeed = feed;
 		onSessionClose(session, (reason) => {
-			created.end(reason);
-			feeds.delete(session.id);
+			watchedSessions.delete(session.id);
+			poolFeed.endSession(session.id, reason);
 		});
 	}
-	return feed;
+	return feed.subscribe(session, subscriber);
 }
 
 /** Ends every open stream (server shutdown), so the HTTP server can close its connections. */

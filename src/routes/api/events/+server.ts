@@ -1,11 +1,10 @@
 import { requireApiSession } from '$lib/server/guard';
-import { liveFeedFor, type LiveMessage } from '$lib/server/live';
+import { subscribeLive, type LiveMessage } from '$lib/server/live';
 import type { RequestHandler } from './$types';
 
-/** Server-sent events: the pool's overview, tasks and messages as they change. */
+/** Server-sent events: the pool's overview, tasks and messages as they change (see live.ts). */
 export const GET: RequestHandler = ({ locals, request }) => {
 	const session = requireApiSession(locals);
-	const feed = liveFeedFor(session);
 	const encoder = new TextEncoder();
 	let cleanup = () => {};
 
@@ -18,8 +17,8 @@ export const GET: RequestHandler = ({ locals, request }) => {
 					cleanup();
 				}
 			};
-			const unsubscribe = feed.subscribe((message: LiveMessage) => {
-				write(`event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`);
+			const unsubscribe = subscribeLive(session, (message: LiveMessage, sse: string) => {
+				write(sse);
 				if (message.type === 'ended') {
 					cleanup();
 					try {
