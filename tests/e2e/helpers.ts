@@ -1,8 +1,14 @@
 import { expect, type Page } from '@playwright/test';
 import { E2E_PASSWORD } from '../../playwright.config';
 
+/** Opens a page and waits until Svelte has hydrated it, so typing is never undone. */
+export async function gotoReady(page: Page, path: string): Promise<void> {
+	await page.goto(path);
+	await page.locator('html[data-hydrated="true"]').waitFor();
+}
+
 export async function login(page: Page, user = 'admin', password = E2E_PASSWORD): Promise<void> {
-	await page.goto('/login');
+	await gotoReady(page, '/login');
 	await page.getByLabel('User name').fill(user);
 	await page.getByLabel('Password').fill(password);
 	await page.getByRole('button', { name: 'Log in' }).click();
@@ -11,7 +17,7 @@ export async function login(page: Page, user = 'admin', password = E2E_PASSWORD)
 
 /** The embedded simulated pool's address, as the login form pre-fills it. */
 export async function simAddress(page: Page): Promise<string> {
-	await page.goto('/login');
+	await gotoReady(page, '/login');
 	const value = await page.getByLabel('Pool address').inputValue();
 	if (!/^127\.0\.0\.1:\d+$/.test(value)) throw new Error(`unexpected embedded pool address "${value}"`);
 	return value;

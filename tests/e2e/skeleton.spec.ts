@@ -1,9 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { E2E_PASSWORD } from '../../playwright.config';
-import { login } from './helpers';
+import { gotoReady, login } from './helpers';
 
 test('a wrong password shows the pool refusal and keeps the input', async ({ page }) => {
-	await page.goto('/login');
+	await gotoReady(page, '/login');
 	const pool = page.getByLabel('Pool address');
 	await expect(pool).toHaveValue(/^127\.0\.0\.1:\d+$/);
 	await page.getByLabel('User name').fill('admin');
@@ -17,7 +17,7 @@ test('a wrong password shows the pool refusal and keeps the input', async ({ pag
 });
 
 test('an unconfigured pool address is refused before any connection', async ({ page }) => {
-	await page.goto('/login');
+	await gotoReady(page, '/login');
 	await page.getByLabel('Pool address').fill('198.51.100.7');
 	await page.getByLabel('User name').fill('admin');
 	await page.getByLabel('Password').fill(E2E_PASSWORD);

@@ -60,6 +60,8 @@ describe('login over HTTP against the simulated pool', () => {
 		const body = await res.text();
 		expect(body).toContain('SESSION_AUTHENTICATION_FAILED');
 		expect(body).toContain('The pool refused the user name or password');
+		// Without JavaScript the re-rendered form still holds what was typed.
+		expect(body).toMatch(/<input[^>]*name="user"[^>]*value="admin"|<input[^>]*value="admin"[^>]*name="user"/);
 		expect(sessionCookie(res)).toBeUndefined();
 	});
 
