@@ -2,7 +2,7 @@
  * What the server reports about an HA operation while it runs and after (shared by the
  * server's operations registry and the wizard page that polls it).
  */
-export type OperationName = 'ha.enable' | 'ha.reconfigure' | 'ha.disable';
+export type OperationName = 'ha.enable' | 'ha.reconfigure' | 'ha.disable' | 'ha.restore';
 
 export type StepStatus = 'pending' | 'running' | 'applied' | 'failed' | 'not-run';
 

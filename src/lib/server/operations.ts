@@ -88,6 +88,11 @@ const reconfigureSchema = v.strictObject({
 	baseline: baselineSchema,
 	confirmChanged: v.optional(v.boolean('must be true or false'), false)
 });
+/** Puts restart priorities and tolerance back (after a change that failed part-way), HA on or off. */
+const restoreSchema = v.strictObject({
+	ntol: intIn(0, MAX_NTOL),
+	vms: vmListSchema
+});
 const disableSchema = v.strictObject({
 	confirm: v.literal(true, 'must be true: turning HA off needs confirmation')
 });
@@ -302,6 +307,22 @@ export const OPERATIONS: Record<OperationName, OperationDef<v.GenericSchema>> = 
 			checkTolerance(state, wanted, input.ntol);
 			const steps = changeSteps(state.current, { ntol: input.ntol, vms: wanted }, state.names);
 			if (steps.length === 0) throw new OperationRefused(400, 'NOTHING_TO_CHANGE', 'These settings are the pool’s current ones: nothing to apply.');
+			return { steps: steps.map((s) => toCall(s, state.poolRef)), summary: { ntol: input.ntol, changes: steps.map(describeStep) } };
+		}
+	}),
+	'ha.restore': define({
+		minRole: 'pool-operator',
+		schema: restoreSchema,
+		async prepare(client, input) {
+			const state = await readPool(client);
+			const wanted = settingsMap(input.vms, 'vms', state);
+			// While HA is off the pool accepts any priority; while it is on, the same rules as any change.
+			if (state.current.haEnabled) {
+				checkPriorities(state, input.vms);
+				checkTolerance(state, wanted, input.ntol);
+			}
+			const steps = changeSteps(state.current, { ntol: input.ntol, vms: wanted }, state.names);
+			if (steps.length === 0) throw new OperationRefused(400, 'NOTHING_TO_CHANGE', 'The pool already has these settings: nothing to put back.');
 			return { steps: steps.map((s) => toCall(s, state.poolRef)), summary: { ntol: input.ntol, changes: steps.map(describeStep) } };
 		}
 	}),

@@ -332,6 +332,53 @@ describe('applying', () => {
 		expect(Object.values(snap().pool)[0]?.ha_enabled).toBe(false);
 	});
 
+	it('after a part-way failure, rolls back what it changed, or resumes and applies only the rest', { timeout: 90_000 }, async () => {
+		const statefile = (action: 'break' | 'repair') => fetch(`${sim.controlUrl}/control/statefile/${action}`, { method: 'POST', body: '{}' });
+		const before = baselineNow();
+		const intranetBefore = before.vms.find((s) => s.vm === vmRef('intranet'));
+		const body = { ...validEnable(), ntol: 1, vms: withSetting(settingsNow(), 'intranet', { priority: 'restart', order: 1 }) };
+		const failOnce = async () => {
+			await statefile('break');
+			try {
+				const res = await post('/api/ha/enable', { ...body, baseline: baselineNow() });
+				expect(res.status).toBe(202);
+				return await waitJob(((await res.json()) as { job: JobView }).job.id);
+			} finally {
+				await statefile('repair');
+			}
+		};
+
+		const failed = await failOnce();
+		expect(failed.state).toBe('failed');
+		expect(failed.steps.at(-1)).toMatchObject({ call: 'pool.enable_ha', status: 'failed' });
+		expect(snap().VM[vmRef('intranet')]?.ha_restart_priority).toBe('restart');
+
+		// Roll back: the wizard sends the settings it started from, for the VMs it touched.
+		expect((await post('/api/ha/restore', { ntol: before.ntol, vms: [intranetBefore] }, { user: 'helpdesk' })).status).toBe(403);
+		const back = await post('/api/ha/restore', { ntol: before.ntol, vms: [intranetBefore] });
+		expect(back.status).toBe(202);
+		const rolledBack = await waitJob(((await back.json()) as { job: JobView }).job.id);
+		expect(rolledBack.state).toBe('succeeded');
+		expect(snap().VM[vmRef('intranet')]?.ha_restart_priority).toBe(intranetBefore?.priority);
+		expect(Object.values(snap().pool)[0]?.ha_host_failures_to_tolerate).toBe(before.ntol);
+		const nothing = await post('/api/ha/restore', { ntol: before.ntol, vms: [intranetBefore] });
+		expect(nothing.status).toBe(400);
+		expect(((await nothing.json()) as { code: string }).code).toBe('NOTHING_TO_CHANGE');
+
+		// Resume: the same request again, confirmed; only what is missing is applied.
+		expect((await failOnce()).state).toBe('failed');
+		const resumed = await post('/api/ha/enable', { ...body, baseline: before, confirmChanged: true });
+		expect(resumed.status).toBe(202);
+		const finished = await waitJob(((await resumed.json()) as { job: JobView }).job.id);
+		expect(finished.state).toBe('succeeded');
+		expect(finished.steps.map((s) => s.call)).toEqual(['pool.enable_ha']);
+		expect(Object.values(snap().pool)[0]).toMatchObject({ ha_enabled: true, ha_host_failures_to_tolerate: 1 });
+
+		// Leave the pool as the next test expects it: HA off, intranet and the tolerance as before.
+		expect((await waitJob(((await (await post('/api/ha/disable', { confirm: true })).json()) as { job: JobView }).job.id)).state).toBe('succeeded');
+		expect((await waitJob(((await (await post('/api/ha/restore', { ntol: before.ntol, vms: [intranetBefore] })).json()) as { job: JobView }).job.id)).state).toBe('succeeded');
+	});
+
 	it("does not show one user's job to another", async () => {
 		const res = await post('/api/ha/reconfigure', { ntol: 0, vms: settingsNow(), baseline: baselineNow() });
 		expect(res.status).toBe(409); // HA is off now
