@@ -60,6 +60,9 @@ test.describe('with HA enabled', () => {
 		await expect(host3).toHaveAttribute('data-state', 'failed', { timeout: 20_000 });
 		await expect(host3).toHaveAttribute('data-statefile', 'lost');
 		await expect(page.locator('[data-testid="ha-events"] [data-name="HA_HOST_FAILED"]').first()).toBeVisible({ timeout: 20_000 });
+		// The maximum follows the change: recomputed by the planner for two surviving hosts.
+		await expect(page.getByTestId('tolerance-recomputing')).toHaveCount(0, { timeout: 20_000 });
+		await expect(page.getByTestId('tolerance-max')).toHaveText(/^[0-2]$/);
 
 		// The pool view, reached without a reload, has app-1 and app-2 running on a survivor.
 		await page.getByRole('link', { name: 'Pool', exact: true }).click();
