@@ -6,6 +6,8 @@ export type HavenRole = 'pool-admin' | 'pool-operator' | 'vm-operator' | 'read-o
 /** Permissions XAPI needs for the changes Haven makes; pool-operator and above hold them. */
 const HA_PERMISSIONS = ['pool.enable_ha', 'pool.disable_ha', 'vm.set_ha_restart_priority', 'pool.set_ha_host_failures_to_tolerate'];
 
+const POOL_ADMIN_MARKERS = ['pool.set_ha_allow_overcommit', 'subject.create'];
+
 interface SessionRecordShape {
 	is_local_superuser?: unknown;
 	rbac_permissions?: unknown;
@@ -19,7 +21,8 @@ export async function roleFromPool(client: XapiClient): Promise<HavenRole> {
 	const record = await client.call<SessionRecordShape>('session.get_record', client.sessionRef);
 	if (record.is_local_superuser === true) return 'pool-admin';
 	const permissions = new Set(Array.isArray(record.rbac_permissions) ? record.rbac_permissions.map((p) => String(p).toLowerCase()) : []);
-	if (permissions.has('pool.designate_new_master') && HA_PERMISSIONS.every((p) => permissions.has(p))) return 'pool-admin';
+	// Only pool-admin may write plain fields (the datamodel's default writer role) or manage subjects.
+	if (HA_PERMISSIONS.every((p) => permissions.has(p)) && POOL_ADMIN_MARKERS.some((p) => permissions.has(p))) return 'pool-admin';
 	if (HA_PERMISSIONS.every((p) => permissions.has(p))) return 'pool-operator';
 	if (permissions.has('vm.start')) return 'vm-operator';
 	return 'read-only';
