@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { startSimulatedPool, type RunningSimulatedPool } from '../../../src/lib/xapi/sim';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -90,4 +91,24 @@ export function postForm(base: string, path: string, fields: Record<string, stri
 
 export function sessionCookie(response: Response): string | undefined {
 	return response.headers.getSetCookie().find((c) => c.startsWith('haven_session='));
+}
+
+export interface PoolAndHaven {
+	sim: RunningSimulatedPool;
+	haven: RunningHaven;
+	stop(): Promise<void>;
+}
+
+/** The usual pair: a simulated `small` pool and a built Haven configured for it alone. */
+export async function startPoolAndHaven(password: string, env: Record<string, string> = {}): Promise<PoolAndHaven> {
+	const sim = await startSimulatedPool({ scenario: 'small', port: 0, password, authFailureDelayMs: 10 });
+	const haven = await startHaven({ HAVEN_POOLS: `test=${sim.address}`, HAVEN_EMBEDDED_SIM: 'none', ...env });
+	return {
+		sim,
+		haven,
+		stop: async () => {
+			await haven.stop();
+			await sim.stop();
+		}
+	};
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulatedPool, type RunningSimulatedPool } from '../../../src/lib/xapi/sim';
-import { postForm, sessionCookie, startHaven, type RunningHaven } from '../helpers/haven-server';
+import type { RunningSimulatedPool } from '../../../src/lib/xapi/sim';
+import { postForm, sessionCookie, startPoolAndHaven, type PoolAndHaven, type RunningHaven } from '../helpers/haven-server';
 
 /**
  * Malformed input to Haven's own pages and endpoints (the /api/ha operations have their own
@@ -10,18 +10,18 @@ import { postForm, sessionCookie, startHaven, type RunningHaven } from '../helpe
 const PASSWORD = 'bad-input-password';
 let sim: RunningSimulatedPool;
 let haven: RunningHaven;
+let running: PoolAndHaven | undefined;
 let cookie = '';
 
 beforeAll(async () => {
-	sim = await startSimulatedPool({ scenario: 'small', port: 0, password: PASSWORD, authFailureDelayMs: 10 });
-	haven = await startHaven({ HAVEN_POOLS: `test=${sim.address}`, HAVEN_EMBEDDED_SIM: 'none' });
+	running = await startPoolAndHaven(PASSWORD);
+	({ sim, haven } = running);
 	cookie = sessionCookie(await postForm(haven.url, '/login', { pool: sim.address, user: 'helpdesk', password: PASSWORD }))?.split(';')[0] ?? '';
 	expect(cookie).toMatch(/^haven_session=/);
 });
 
 afterAll(async () => {
-	await haven?.stop();
-	await sim?.stop();
+	await running?.stop();
 });
 
 const get = (path: string, withCookie = true) => fetch(`${haven.url}${path}`, { headers: withCookie ? { cookie } : {}, redirect: 'manual' });

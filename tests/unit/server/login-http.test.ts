@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulatedPool, type RunningSimulatedPool } from '../../../src/lib/xapi/sim';
-import { postForm, sessionCookie, startHaven, type RunningHaven } from '../helpers/haven-server';
+import type { RunningSimulatedPool } from '../../../src/lib/xapi/sim';
+import { postForm, sessionCookie, startPoolAndHaven, type PoolAndHaven, type RunningHaven } from '../helpers/haven-server';
 
 const PASSWORD = 'login-http-secret-9f3';
 
 let sim: RunningSimulatedPool;
 let haven: RunningHaven;
+let running: PoolAndHaven | undefined;
 
 beforeAll(async () => {
-	sim = await startSimulatedPool({ scenario: 'small', port: 0, password: PASSWORD, authFailureDelayMs: 10 });
-	haven = await startHaven({ HAVEN_POOLS: `test=${sim.address}`, HAVEN_EMBEDDED_SIM: 'none' });
+	running = await startPoolAndHaven(PASSWORD);
+	({ sim, haven } = running);
 });
 
 afterAll(async () => {
-	await haven?.stop();
-	await sim?.stop();
+	await running?.stop();
 });
 
 async function login(user = 'admin', password = PASSWORD): Promise<Response> {

@@ -1,21 +1,21 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulatedPool, type RunningSimulatedPool } from '../../../src/lib/xapi/sim';
-import { ROOT, postForm, sessionCookie, startHaven, type RunningHaven } from '../helpers/haven-server';
+import type { RunningSimulatedPool } from '../../../src/lib/xapi/sim';
+import { ROOT, postForm, sessionCookie, startPoolAndHaven, type PoolAndHaven, type RunningHaven } from '../helpers/haven-server';
 
 const PASSWORD = 'expiry-test-password-77';
 let sim: RunningSimulatedPool;
 let haven: RunningHaven;
+let running: PoolAndHaven | undefined;
 
 beforeAll(async () => {
-	sim = await startSimulatedPool({ scenario: 'small', port: 0, password: PASSWORD, authFailureDelayMs: 10 });
-	haven = await startHaven({ HAVEN_POOLS: `test=${sim.address}`, HAVEN_EMBEDDED_SIM: 'none', HAVEN_SESSION_IDLE_MS: '800' });
+	running = await startPoolAndHaven(PASSWORD, { HAVEN_SESSION_IDLE_MS: '800' });
+	({ sim, haven } = running);
 });
 
 afterAll(async () => {
-	await haven?.stop();
-	await sim?.stop();
+	await running?.stop();
 });
 
 describe('session expiry', () => {
