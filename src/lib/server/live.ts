@@ -20,7 +20,7 @@ const OVERVIEW_CLASSES = new Set<string>(['pool', 'host', 'host_metrics', 'VM', 
 /** Bursts of events (a host failure halts many VMs at once) are sent as one update. */
 const FLUSH_MS = 150;
 /** A feed with no subscriber stays up briefly, so a page change does not restart it. */
-const IDLE_STOP_MS = 30_000;
+const IDLE_STOP_MS = Number(process.env['HAVEN_LIVE_IDLE_MS'] ?? 30_000);
 
 /** A subscriber gets each message with its SSE text, serialised once for everyone. */
 export type Subscriber = (message: LiveMessage, sse: string) => void;
@@ -55,14 +55,20 @@ class LiveFeed {
 		if (!this.#clients.has(session.id)) this.#clients.set(session.id, clientFor(session));
 		this.#subscribers.set(subscriber, session.id);
 		if (this.#idleTimer) clearTimeout(this.#idleTimer);
+		this.#idleTimer = undefined;
 		for (const { message, sse } of this.#last.values()) subscriber(message, sse);
 		if (!this.#abort) this.#start();
 		return () => {
 			this.#subscribers.delete(subscriber);
-			if (this.#subscribers.size === 0) {
-				this.#idleTimer = setTimeout(() => this.stop(), IDLE_STOP_MS);
-				this.#idleTimer.unref?.();
-			}
+			if (this.#subscribers.size > 0) return;
+			// One idle timer at a time, and it only stops a feed nobody has rejoined meanwhile:
+			// a stray timer must never stop the watch a newer page depends on.
+			if (this.#idleTimer) clearTimeout(this.#idleTimer);
+			this.#idleTimer = setTimeout(() => {
+				this.#idleTimer = undefined;
+				if (this.#subscribers.size === 0) this.stop();
+			}, IDLE_STOP_MS);
+			this.#idleTimer.unref?.();
 		};
 	}
 

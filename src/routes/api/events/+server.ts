@@ -30,7 +30,11 @@ export const GET: RequestHandler = ({ locals, request }) => {
 			});
 			// A comment every 15 s keeps proxies from closing an idle stream.
 			const keepAlive = setInterval(() => write(': keep-alive\n\n'), 15_000);
+			// Called from several places (end of session, client gone, stream cancelled): once is enough.
+			let cleaned = false;
 			cleanup = () => {
+				if (cleaned) return;
+				cleaned = true;
 				clearInterval(keepAlive);
 				unsubscribe();
 			};
