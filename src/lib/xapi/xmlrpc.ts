@@ -4,6 +4,7 @@
  * a JSON-RPC client needs the reader. int64 travels as strings both ways (see INT64_FIELDS).
  */
 import { INT64_FIELDS } from './records';
+import { XmlCursor, escapeXml } from './xml-cursor';
 
 export class XmlRpcValueError extends Error {
 	constructor(message: string) {
@@ -12,83 +13,19 @@ export class XmlRpcValueError extends Error {
 	}
 }
 
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-function decodeEntities(text: string): string {
-	return text.replace(/&(#x[0-9a-fA-F]+|#\d+|\w+);/g, (whole, name: string) => {
-		if (name.startsWith('#x')) return String.fromCodePoint(parseInt(name.slice(2), 16));
-		if (name.startsWith('#')) return String.fromCodePoint(parseInt(name.slice(1), 10));
-		return ENTITIES[name] ?? whole;
-	});
-}
-
-/** A token stream of tags and text, whitespace between tags dropped. */
-class Cursor {
-	#pos = 0;
-	constructor(private readonly text: string) {}
-
-	#skipSpace(): void {
-		while (this.#pos < this.text.length && /\s/.test(this.text.charAt(this.#pos))) this.#pos++;
-	}
-
-	/** Name of the next opening tag (and whether it is self-closing), without consuming it. */
-	peekOpen(): { name: string; empty: boolean } | undefined {
-		const save = this.#pos;
-		this.#skipSpace();
-		const m = /^<([A-Za-z_][\w.:-]*)\s*(\/?)>/.exec(this.text.slice(this.#pos, this.#pos + 80));
-		this.#pos = save;
-		return m?.[1] === undefined ? undefined : { name: m[1], empty: m[2] === '/' };
-	}
-
-	open(name: string): boolean {
-		this.#skipSpace();
-		const m = /^<([A-Za-z_][\w.:-]*)\s*(\/?)>/.exec(this.text.slice(this.#pos, this.#pos + 80));
-		if (!m || m[1] !== name) throw new XmlRpcValueError(`expected <${name}> at offset ${this.#pos}`);
-		this.#pos += m[0].length;
-		return m[2] === '/';
-	}
-
-	close(name: string): void {
-		this.#skipSpace();
-		const m = /^<\/([A-Za-z_][\w.:-]*)\s*>/.exec(this.text.slice(this.#pos, this.#pos + 80));
-		if (!m || m[1] !== name) throw new XmlRpcValueError(`expected </${name}> at offset ${this.#pos}`);
-		this.#pos += m[0].length;
-	}
-
-	isClose(name: string): boolean {
-		const save = this.#pos;
-		this.#skipSpace();
-		const yes = this.text.startsWith(`</${name}`, this.#pos);
-		this.#pos = save;
-		return yes;
-	}
-
-	/** Character data up to the next tag, with entities decoded and whitespace kept. */
-	text_(): string {
-		const end = this.text.indexOf('<', this.#pos);
-		if (end < 0) throw new XmlRpcValueError('unterminated text');
-		const raw = this.text.slice(this.#pos, end);
-		this.#pos = end;
-		return decodeEntities(raw);
-	}
-
-	atEnd(): boolean {
-		this.#skipSpace();
-		return this.#pos >= this.text.length;
-	}
-}
+const cursor = (xml: string) => new XmlCursor(xml, (message) => new XmlRpcValueError(message));
 
 /** Sets a key from the wire as an own field, so a key named `__proto__` cannot swap prototypes. */
 function defineField(target: Record<string, unknown>, key: string, value: unknown): void {
 	Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function readValue(c: Cursor): unknown {
+function readValue(c: XmlCursor): unknown {
 	if (c.open('value')) return '';
 	const tag = c.peekOpen();
 	if (tag === undefined) {
 		// XAPI writes strings (refs included) bare, without <string>.
-		const text = c.text_();
+		const text = c.chars();
 		c.close('value');
 		return text;
 	}
@@ -98,20 +35,20 @@ function readValue(c: Cursor): unknown {
 		case 'string':
 		case 'dateTime.iso8601':
 		case 'base64':
-			value = tag.empty ? '' : c.text_();
+			value = tag.empty ? '' : c.chars();
 			break;
 		case 'int':
 		case 'i4':
 		case 'i8':
 		case 'double': {
-			const text = tag.empty ? '' : c.text_().trim();
+			const text = tag.empty ? '' : c.chars().trim();
 			const n = Number(text);
 			if (text === '' || !Number.isFinite(n)) throw new XmlRpcValueError(`bad <${tag.name}> "${text}"`);
 			value = n;
 			break;
 		}
 		case 'boolean': {
-			const text = tag.empty ? '' : c.text_().trim();
+			const text = tag.empty ? '' : c.chars().trim();
 			if (text !== '0' && text !== '1') throw new XmlRpcValueError(`bad <boolean> "${text}"`);
 			value = text === '1';
 			break;
@@ -123,7 +60,7 @@ function readValue(c: Cursor): unknown {
 			const items: unknown[] = [];
 			if (!tag.empty) {
 				if (!c.open('data')) {
-					while (!c.isClose('data')) items.push(readValue(c));
+					while (!c.peekClose('data')) items.push(readValue(c));
 					c.close('data');
 				}
 			}
@@ -133,10 +70,10 @@ function readValue(c: Cursor): unknown {
 		case 'struct': {
 			const struct: Record<string, unknown> = {};
 			if (!tag.empty) {
-				while (!c.isClose('struct')) {
+				while (!c.peekClose('struct')) {
 					c.open('member');
 					c.open('name');
-					const key = c.text_();
+					const key = c.chars();
 					c.close('name');
 					defineField(struct, key, readValue(c));
 					c.close('member');
@@ -155,7 +92,7 @@ function readValue(c: Cursor): unknown {
 
 /** Parses one `<value>...</value>` document, as found in `task.result`. */
 export function parseXmlRpcValue(xml: string): unknown {
-	const c = new Cursor(xml);
+	const c = cursor(xml);
 	const value = readValue(c);
 	if (!c.atEnd()) throw new XmlRpcValueError('text after the value');
 	return value;
@@ -163,7 +100,7 @@ export function parseXmlRpcValue(xml: string): unknown {
 
 /** Reads a `<methodResponse>`: its single param, or a `<fault>` as `{ faultCode, faultString }`. */
 export function parseXmlRpcResponse(xml: string): { value: unknown } | { fault: unknown } {
-	const c = new Cursor(xml.replace(/^\s*<\?xml[^>]*\?>/, ''));
+	const c = cursor(xml.replace(/^\s*<\?xml[^>]*\?>/, ''));
 	c.open('methodResponse');
 	let result: { value: unknown } | { fault: unknown };
 	if (c.peekOpen()?.name === 'fault') {
@@ -182,9 +119,6 @@ export function parseXmlRpcResponse(xml: string): { value: unknown } | { fault: 
 	return result;
 }
 
-function escapeXml(text: string): string {
-	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 /**
  * One value as XAPI expects it: integers as int64 strings (XAPI has no 32-bit ints), other

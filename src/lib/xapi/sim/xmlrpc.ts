@@ -5,12 +5,16 @@
  * Hand-written because the whole grammar is small and the server must not pull a dependency.
  */
 
+import { XmlCursor, escapeXml } from '../xml-cursor';
+
 export class XmlRpcParseError extends Error {
 	constructor(message: string) {
 		super(message);
 		this.name = 'XmlRpcParseError';
 	}
 }
+
+const reader = (xml: string) => new XmlCursor(xml, (message) => new XmlRpcParseError(message));
 
 export interface XmlRpcCall {
 	method: string;
@@ -26,111 +30,12 @@ const FLOAT_FIELDS = new Set(['progress']);
 const DATETIME_FIELDS = new Set(['created', 'finished', 'timestamp', 'start_time', 'last_updated']);
 const XAPI_DATETIME = /^\d{8}T\d{2}:\d{2}:\d{2}Z$/;
 
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-function decodeEntities(text: string): string {
-	return text.replace(/&(#x[0-9a-fA-F]+|#\d+|\w+);/g, (whole, name: string) => {
-		if (name.startsWith('#x')) return String.fromCodePoint(parseInt(name.slice(2), 16));
-		if (name.startsWith('#')) return String.fromCodePoint(parseInt(name.slice(1), 10));
-		return ENTITIES[name] ?? whole;
-	});
-}
-
-export function escapeXml(text: string): string {
-	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/** A cursor over the document that skips the prolog, comments and whitespace between tags. */
-class Reader {
-	#pos = 0;
-	constructor(readonly text: string) {}
-
-	#skipSpace(): void {
-		for (;;) {
-			while (this.#pos < this.text.length && /\s/.test(this.text[this.#pos] ?? '')) this.#pos++;
-			if (this.text.startsWith('<?', this.#pos)) {
-				const end = this.text.indexOf('?>', this.#pos);
-				if (end < 0) throw new XmlRpcParseError('unterminated processing instruction');
-				this.#pos = end + 2;
-			} else if (this.text.startsWith('<!--', this.#pos)) {
-				const end = this.text.indexOf('-->', this.#pos);
-				if (end < 0) throw new XmlRpcParseError('unterminated comment');
-				this.#pos = end + 3;
-			} else return;
-		}
-	}
-
-	/**
-	 * The next tag's name if the next thing (after whitespace) is an opening tag. Consumes
-	 * nothing: whitespace before text is part of a string value.
-	 */
-	peekOpen(): string | undefined {
-		const at = this.#afterSpace();
-		const m = /^<([A-Za-z_][\w.:-]*)\s*(\/?)>/.exec(this.text.slice(at, at + 64));
-		return m ? m[1] : undefined;
-	}
-
-	peekClose(name: string): boolean {
-		return this.text.startsWith(`</${name}`, this.#afterSpace());
-	}
-
-	#afterSpace(): number {
-		const saved = this.#pos;
-		this.#skipSpace();
-		const at = this.#pos;
-		this.#pos = saved;
-		return at;
-	}
-
-	/** Consumes `<name>` (or `<name/>`, reported as true = empty). */
-	open(name: string): boolean {
-		this.#skipSpace();
-		const m = /^<([A-Za-z_][\w.:-]*)\s*(\/?)>/.exec(this.text.slice(this.#pos, this.#pos + 64));
-		if (!m || m[1] !== name) throw new XmlRpcParseError(`expected <${name}> at offset ${this.#pos}`);
-		this.#pos += m[0].length;
-		return m[2] === '/';
-	}
-
-	close(name: string): void {
-		this.#skipSpace();
-		const m = /^<\/([A-Za-z_][\w.:-]*)\s*>/.exec(this.text.slice(this.#pos, this.#pos + 64));
-		if (!m || m[1] !== name) throw new XmlRpcParseError(`expected </${name}> at offset ${this.#pos}`);
-		this.#pos += m[0].length;
-	}
-
-	/** Raw character data up to the next tag, entities decoded (whitespace kept). */
-	text_(): string {
-		const end = this.text.indexOf('<', this.#pos);
-		if (end < 0) throw new XmlRpcParseError('unterminated text');
-		const raw = this.text.slice(this.#pos, end);
-		this.#pos = end;
-		if (raw.includes('<![CDATA[')) throw new XmlRpcParseError('CDATA is not supported');
-		return decodeEntities(raw);
-	}
-
-	cdataOrText(): string {
-		if (this.text.startsWith('<![CDATA[', this.#pos)) {
-			const end = this.text.indexOf(']]>', this.#pos);
-			if (end < 0) throw new XmlRpcParseError('unterminated CDATA');
-			const inner = this.text.slice(this.#pos + 9, end);
-			this.#pos = end + 3;
-			return inner + this.text_();
-		}
-		return this.text_();
-	}
-
-	atEnd(): boolean {
-		this.#skipSpace();
-		return this.#pos >= this.text.length;
-	}
-}
-
-function readValue(r: Reader): unknown {
+function readValue(r: XmlCursor): unknown {
 	if (r.open('value')) return '';
-	const tag = r.peekOpen();
+	const tag = r.peekOpen()?.name;
 	if (tag === undefined) {
 		// A bare value is a string (XAPI writes strings this way).
-		const text = r.cdataOrText();
+		const text = r.cdataOrChars();
 		r.close('value');
 		return text;
 	}
@@ -138,32 +43,32 @@ function readValue(r: Reader): unknown {
 	const empty = r.open(tag);
 	switch (tag) {
 		case 'string':
-			value = empty ? '' : r.cdataOrText();
+			value = empty ? '' : r.cdataOrChars();
 			break;
 		case 'int':
 		case 'i4':
 		case 'i8': {
-			const text = empty ? '' : r.text_().trim();
+			const text = empty ? '' : r.chars().trim();
 			if (!/^[-+]?\d+$/.test(text)) throw new XmlRpcParseError(`bad <${tag}> value "${text}"`);
 			value = Number(text);
 			break;
 		}
 		case 'double': {
-			const text = empty ? '' : r.text_().trim();
+			const text = empty ? '' : r.chars().trim();
 			const n = Number(text);
 			if (text === '' || !Number.isFinite(n)) throw new XmlRpcParseError(`bad <double> value "${text}"`);
 			value = n;
 			break;
 		}
 		case 'boolean': {
-			const text = empty ? '' : r.text_().trim();
+			const text = empty ? '' : r.chars().trim();
 			if (text !== '0' && text !== '1') throw new XmlRpcParseError(`bad <boolean> value "${text}"`);
 			value = text === '1';
 			break;
 		}
 		case 'dateTime.iso8601':
 		case 'base64':
-			value = empty ? '' : r.text_().trim();
+			value = empty ? '' : r.chars().trim();
 			break;
 		case 'nil':
 			value = null;
@@ -174,7 +79,7 @@ function readValue(r: Reader): unknown {
 				while (!r.peekClose('struct')) {
 					r.open('member');
 					r.open('name');
-					const name = r.text_();
+					const name = r.chars();
 					r.close('name');
 					struct[name] = readValue(r);
 					r.close('member');
@@ -204,13 +109,13 @@ function readValue(r: Reader): unknown {
 }
 
 export function parseMethodCall(xml: string): XmlRpcCall {
-	const r = new Reader(xml);
+	const r = reader(xml);
 	r.open('methodCall');
 	r.open('methodName');
-	const method = r.text_().trim();
+	const method = r.chars().trim();
 	r.close('methodName');
 	const params: unknown[] = [];
-	if (r.peekOpen() === 'params') {
+	if (r.peekOpen()?.name === 'params') {
 		if (!r.open('params')) {
 			while (!r.peekClose('params')) {
 				r.open('param');
@@ -228,7 +133,7 @@ export function parseMethodCall(xml: string): XmlRpcCall {
 
 /** Parses a whole `<value>` (used by tests and for task results). */
 export function parseValue(xml: string): unknown {
-	return readValue(new Reader(xml));
+	return readValue(reader(xml));
 }
 
 export function writeValue(value: unknown, field?: string): string {
