@@ -76,26 +76,60 @@ function loads(_config: PlanConfig, s: FailureState): Float64Array {
 	return s.load;
 }
 
+/** At most this many candidate VM sizes per bound (more are merged into intervals, still sound). */
+const MAX_CANDIDATE_SIZES = 128;
+
 /**
- * The bound, prepared once per state and per range [sMin, sMax] of the sizes of VMs that may
- * move. `setSafe` and `holds` say whether failures of given hosts can be shown harmless in any
- * order, by (a′) (checked at every size where its piecewise-linear form can bend) or by (b).
+ * What the bound knows of each host in a list, per candidate size c: `smalls[c][k]`, the memory
+ * of the VMs on host k certainly still waiting when a VM of that size is placed, and (when the
+ * candidates are the exact VM sizes) `owners[c][k]`, whether host k holds a VM of that size.
+ */
+export interface HostFacts {
+	smalls: Float64Array[];
+	owners: Uint8Array[] | null;
+}
+
+/**
+ * The bound, prepared once per state and per set of sizes of VMs that may move. `holds` says
+ * whether failures of given hosts can be shown harmless in any order, by (a′) (checked at every
+ * candidate size) or by (b).
+ *
+ * Candidate sizes. When the movable VMs have at most MAX_CANDIDATE_SIZES distinct sizes, the
+ * candidates are exactly those sizes (`exactSizes`): a stranded VM has one of them, the VMs
+ * still waiting behind it are those strictly smaller, and the failed set must contain the
+ * host it started on (a VM only ever moves from a failing host, so its whole path lies in the
+ * failed set). Otherwise the candidates are a spread of the sizes plus every free memory
+ * between the smallest and the biggest; each stands for the interval down to the previous
+ * one, on which the linear part of (a′) bends only at free memories (so it is largest at an
+ * end) and the small-VM term is least at the bottom: checking every candidate with the term of
+ * its interval covers every size.
  */
 export class Bound {
 	readonly m: number;
 	readonly sMax: number;
-	/** Candidate VM sizes for (a′): the range ends and every free memory inside the range. */
 	readonly sizes: number[];
+	readonly exactSizes: boolean;
 	/** Per candidate size s: s + Σ max(0, free − s) over live hosts. */
 	readonly budgets: number[];
 	/** best[K] = max over k ≤ K of T_k − (k − 1)·sMax (variant b); −Infinity when a free memory is negative. */
 	readonly best: Float64Array;
 
-	constructor(frees: number[], sMax: number, sMin = sMax) {
+	/** `vmSizes`: the distinct sizes of the VMs that may move, ascending. */
+	constructor(frees: number[], vmSizes: ArrayLike<number>, maxSizes = MAX_CANDIDATE_SIZES) {
 		this.m = frees.length;
+		const n = vmSizes.length;
+		const sMin = vmSizes[0] as number;
+		const sMax = vmSizes[n - 1] as number;
 		this.sMax = sMax;
-		const inside = frees.filter((f) => f > sMin && f < sMax);
-		this.sizes = [...new Set([sMin, sMax, ...inside])].sort((a, b) => a - b);
+		this.exactSizes = n <= maxSizes;
+		if (this.exactSizes) this.sizes = Array.from(vmSizes);
+		else {
+			const picked: number[] = [];
+			const count = Math.max(2, maxSizes);
+			for (let k = 0; k < count; k++) picked.push(vmSizes[Math.round((k * (n - 1)) / (count - 1))] as number);
+			const inside = frees.filter((f) => f > sMin && f < sMax);
+			this.sizes = [...new Set([...picked, ...inside])].sort((a, b) => a - b);
+		}
 		this.budgets = this.sizes.map((s) => {
 			let excess = 0;
 			for (const f of frees) excess += Math.max(0, f - s);
@@ -130,66 +164,127 @@ export class Bound {
 	}
 
 	/**
-	 * Any d of these hosts (frees, loads), in any order: proved harmless? `smalls[c][j]` is the
-	 * memory of VMs smaller than size c on host j (they are still waiting when a VM of that
-	 * size is placed); a host set's worst case subtracts the smallest of them.
+	 * The largest (a′) value of a d-subset of these hosts at candidate size c:
+	 * max over sets S (holding an owner of the size, when owners are known) of
+	 * Σ_S danger − min_S small, i.e. max over the last host h of danger(h) − small(h) plus the
+	 * d − 1 largest dangers of the others. `order` is scratch, returned sorted by danger.
 	 */
-	holds(frees: ArrayLike<number>, loads: ArrayLike<number>, smalls: Float64Array[], d: number): boolean {
-		if (d <= 0) return true;
-		if (d >= this.m) return false;
+	static worstSet(dangers: Float64Array, small: Float64Array, owner: Uint8Array | null, d: number, order: number[]): number {
+		const n = dangers.length;
+		order.sort((a, b) => (dangers[b] as number) - (dangers[a] as number));
+		// Positions (in danger order) of the first owner; with no owner list every host is one.
+		let firstOwner = owner ? n : 0;
+		if (owner)
+			for (let i = 0; i < n; i++)
+				if (owner[order[i] as number]) {
+					firstOwner = i;
+					break;
+				}
+		if (firstOwner === n) return -Infinity;
+		let topD = 0; // Σ of the d largest
+		for (let i = 0; i < d; i++) topD += dangers[order[i] as number] as number;
+		const topD1 = topD - (dangers[order[d - 1] as number] as number); // Σ of the d − 1 largest
+		let worst = -Infinity;
+		for (let p = 0; p < n; p++) {
+			const h = order[p] as number;
+			const dh = dangers[h] as number;
+			// The d − 1 largest others: positions 0..d−1 without p, or 0..d−2.
+			const inTop = p < d - 1;
+			let others = inTop ? topD - dh : topD1;
+			const lastPos = inTop ? d - 1 : d - 2;
+			if (owner && !owner[h] && firstOwner > lastPos) {
+				// No owner among them: the cheapest of them gives way to the best owner outside.
+				if (lastPos < 0 || firstOwner === p) continue;
+				others += (dangers[order[firstOwner] as number] as number) - (dangers[order[lastPos] as number] as number);
+			}
+			worst = Math.max(worst, dh - (small[h] as number) + others);
+		}
+		return worst;
+	}
+
+	/** Any d of these hosts (frees, loads, facts aligned with them), in any order: proved harmless? */
+	holds(frees: ArrayLike<number>, loads: ArrayLike<number>, facts: HostFacts, d: number): boolean {
+		return this.slack(frees, loads, facts, d) > 0;
+	}
+
+	/**
+	 * How far any d of these hosts are from being able to strand a VM: > 0 proves every order of
+	 * them harmless (+Infinity when (b) does); otherwise (a′)'s least margin, the smaller the
+	 * closer to a failure (the search tries those first).
+	 */
+	slack(frees: ArrayLike<number>, loads: ArrayLike<number>, facts: HostFacts, d: number): number {
+		if (d <= 0) return Infinity;
 		const n = frees.length;
-		let allA = true;
+		if (d >= this.m || d > n) return -Infinity;
+		let least = Infinity;
 		const dangers = new Float64Array(n);
-		for (let c = 0; c < this.sizes.length && allA; c++) {
+		const order = Array.from({ length: n }, (_, j) => j);
+		for (let c = 0; c < this.sizes.length; c++) {
 			const s = this.sizes[c] as number;
 			for (let j = 0; j < n; j++) dangers[j] = Bound.danger(frees[j] as number, loads[j] as number, s);
-			dangers.sort().reverse();
-			let sum = 0;
-			for (let i = 0; i < d; i++) sum += dangers[i] as number;
-			let minSmall = Infinity;
-			for (const v of smalls[c] ?? []) minSmall = Math.min(minSmall, v);
-			if (!Number.isFinite(minSmall)) minSmall = 0;
-			if (sum - minSmall >= (this.budgets[c] as number)) allA = false;
+			const worst = Bound.worstSet(dangers, facts.smalls[c] as Float64Array, facts.owners ? (facts.owners[c] as Uint8Array) : null, d, order);
+			least = Math.min(least, (this.budgets[c] as number) - worst);
 		}
-		if (allA) return true;
+		if (least > 0) return least;
 		const caps = Float64Array.from({ length: n }, (_, j) => (frees[j] as number) + (loads[j] as number))
 			.sort()
 			.reverse();
-		return this.holdsB(caps, d);
+		return this.holdsB(caps, d) ? Infinity : least;
 	}
 }
 
 /**
- * smalls[c][k]: memory of the VMs on hosts[k] that are certainly still waiting when a VM of a
- * size in (sizes[c−1], sizes[c]] is placed: those of size ≤ sizes[c−1] (none for c = 0).
- * The small-VM term is a step function of the size, so each candidate size stands for the
- * whole interval below it down to the previous candidate, with that interval's least term.
+ * The bound's per-host facts for `hosts` at state s. Small-VM memory is a step function of the
+ * size: with exact sizes, VMs strictly smaller than the candidate; otherwise those no bigger
+ * than the previous candidate (the least over the candidate's interval).
  */
-function smallSums(config: PlanConfig, s: FailureState, hosts: number[], bound: Bound): Float64Array[] {
+function hostFacts(config: PlanConfig, s: FailureState, hosts: number[], bound: Bound): HostFacts {
 	// Per host: needs sorted descending (ids are in that order) and their running sums, so the
-	// memory of VMs up to a size is the total minus a prefix found by binary search.
+	// memory of VMs below a size is the total minus a prefix found by binary search.
 	const sorted = hosts.map((h) => Int32Array.from(s.members[h] ?? []).sort());
 	const prefix = sorted.map((ids) => {
 		const p = new Float64Array(ids.length + 1);
 		ids.forEach((vm, k) => (p[k + 1] = (p[k] as number) + (config.need[vm] as number)));
 		return p;
 	});
-	return bound.sizes.map((_, c) => {
+	/** Memory of host k's VMs with need < limit (or ≤ limit when `inclusive`). */
+	const below = (k: number, limit: number, inclusive: boolean): number => {
+		const ids = sorted[k] as Int32Array;
+		const p = prefix[k] as Float64Array;
+		let lo = 0;
+		let hi = ids.length; // first index whose need is below the limit
+		while (lo < hi) {
+			const mid = (lo + hi) >> 1;
+			const need = config.need[ids[mid] as number] as number;
+			if (inclusive ? need > limit : need >= limit) lo = mid + 1;
+			else hi = mid;
+		}
+		return (p[ids.length] as number) - (p[lo] as number);
+	};
+	const smalls = bound.sizes.map((size, c) => {
+		if (bound.exactSizes) return Float64Array.from(hosts, (_h, k) => below(k, size, false));
 		if (c === 0) return new Float64Array(hosts.length);
-		const threshold = bound.sizes[c - 1] as number;
-		return Float64Array.from(hosts, (_h, k) => {
-			const ids = sorted[k] as Int32Array;
-			const p = prefix[k] as Float64Array;
-			let lo = 0;
-			let hi = ids.length; // first index whose need is ≤ threshold
-			while (lo < hi) {
-				const mid = (lo + hi) >> 1;
-				if ((config.need[ids[mid] as number] as number) > threshold) lo = mid + 1;
-				else hi = mid;
-			}
-			return (p[ids.length] as number) - (p[lo] as number);
-		});
+		return Float64Array.from(hosts, (_h, k) => below(k, bound.sizes[c - 1] as number, true));
 	});
+	if (!bound.exactSizes) return { smalls, owners: null };
+	const table = sizeTable(config);
+	const index = new Map(bound.sizes.map((v, c) => [v, c]));
+	const owners = bound.sizes.map(() => new Uint8Array(hosts.length));
+	hosts.forEach((h, k) => {
+		for (const vm of s.members[h] ?? []) {
+			const c = index.get(table.sizes[table.rank[vm] as number] as number);
+			if (c !== undefined) (owners[c] as Uint8Array)[k] = 1;
+		}
+	});
+	return { smalls, owners };
+}
+
+/** The facts of a sub-list of hosts, picked by their positions in the list the facts were made for. */
+function pickFacts(facts: HostFacts, positions: number[]): HostFacts {
+	return {
+		smalls: facts.smalls.map((row) => Float64Array.from(positions, (k) => row[k] as number)),
+		owners: facts.owners ? facts.owners.map((row) => Uint8Array.from(positions, (k) => row[k] as number)) : null
+	};
 }
 
 function aliveHosts(s: FailureState): number[] {
@@ -198,30 +293,59 @@ function aliveHosts(s: FailureState): number[] {
 	return hosts;
 }
 
-function boundFor(s: FailureState, sMax: number, sMin: number): Bound {
-	return new Bound(aliveHosts(s).map((h) => s.free[h] as number), sMax, sMin);
+/** The distinct VM sizes of a configuration, ascending, and each VM's index among them. */
+interface SizeTable {
+	sizes: Float64Array;
+	rank: Int32Array;
+	mark: Uint8Array;
 }
 
-function needRange(config: PlanConfig, s: FailureState, hosts: Iterable<number>): [number, number] {
-	let lo = Infinity;
-	let hi = 0;
+const sizeTables = new WeakMap<PlanConfig, SizeTable>();
+
+function sizeTable(config: PlanConfig): SizeTable {
+	let table = sizeTables.get(config);
+	if (!table) {
+		const sizes = Float64Array.from(new Set(config.need)).sort();
+		const index = new Map(Array.from(sizes, (v, i) => [v, i]));
+		const rank = Int32Array.from(config.need, (v) => index.get(v) as number);
+		table = { sizes, rank, mark: new Uint8Array(sizes.length) };
+		sizeTables.set(config, table);
+	}
+	return table;
+}
+
+/** Distinct sizes of the VMs on these hosts (the only ones that can move), ascending; empty if none. */
+function movableSizes(config: PlanConfig, s: FailureState, hosts: Iterable<number>): number[] {
+	const table = sizeTable(config);
+	const mark = table.mark;
+	mark.fill(0);
+	let any = false;
 	for (const h of hosts)
 		for (const vm of s.members[h] ?? []) {
-			const n = config.need[vm] as number;
-			lo = Math.min(lo, n);
-			hi = Math.max(hi, n);
+			mark[table.rank[vm] as number] = 1;
+			any = true;
 		}
-	return [lo, hi];
+	const out: number[] = [];
+	if (!any) return out;
+	for (let i = 0; i < mark.length; i++) if (mark[i]) out.push(table.sizes[i] as number);
+	return out;
 }
 
-/** Can d more failures of any live hosts, in any order, be shown harmless? */
-export function provedSafe(config: PlanConfig, s: FailureState, d: number): boolean {
+function boundFor(s: FailureState, vmSizes: number[], maxSizes?: number): Bound {
+	return new Bound(aliveHosts(s).map((h) => s.free[h] as number), vmSizes, maxSizes);
+}
+
+/**
+ * Can d more failures of any live hosts, in any order, be shown harmless? `maxSizes` caps the
+ * candidate sizes (tests lower it to exercise the merged-interval form).
+ */
+export function provedSafe(config: PlanConfig, s: FailureState, d: number, maxSizes?: number): boolean {
 	const hosts = aliveHosts(s);
-	const [lo, hi] = needRange(config, s, hosts);
-	if (hi === 0) return true;
+	const sizes = movableSizes(config, s, hosts);
+	if (sizes.length === 0 || (sizes[sizes.length - 1] as number) === 0) return true;
 	const load = loads(config, s);
-	const bound = boundFor(s, hi, lo);
-	return bound.holds(hosts.map((h) => s.free[h] as number), hosts.map((h) => load[h] as number), smallSums(config, s, hosts, bound), d);
+	const bound = boundFor(s, sizes, maxSizes);
+	return bound.holds(hosts.map((h) => s.free[h] as number), hosts.map((h) => load[h] as number), hostFacts(config, s, hosts, bound), d);
 }
 
 function largestProvedDepth(config: PlanConfig, s: FailureState): number {
@@ -230,11 +354,25 @@ function largestProvedDepth(config: PlanConfig, s: FailureState): number {
 	return d;
 }
 
+/** The bound's slack for the hosts in `remaining` failing, in any order, from state s. */
+function slackOf(config: PlanConfig, s: FailureState, remaining: number[]): number {
+	const sizes = movableSizes(config, s, remaining);
+	if (sizes.length === 0 || (sizes[sizes.length - 1] as number) === 0) return Infinity;
+	const bound = boundFor(s, sizes);
+	return bound.slack(
+		remaining.map((h) => s.free[h] as number),
+		remaining.map((h) => s.load[h] as number),
+		hostFacts(config, s, remaining, bound),
+		remaining.length
+	);
+}
+
 /**
- * Is there an order of failing exactly the hosts in `remaining` (from state s) that strands a
- * VM? Depth-first over orders; a node is cut when the bound, restricted to the hosts still to
- * fail (and to the VMs they hold, the only ones that can still move), proves every order of
- * them harmless.
+ * Is there an order of failing exactly the hosts in `remaining` (from state s, where the bound
+ * did not clear them) that strands a VM? Depth-first over orders. Each child state is built
+ * and bounded before any is entered: children the bound clears (restricted to the hosts still
+ * to fail and the VMs they hold, the only ones that can still move) are cut, and the others are
+ * tried closest to a failure first, so a failing order, when there is one, tends to come early.
  */
 function orderThatFails(search: Search, s: FailureState, remaining: number[], prefix: string): { hosts: number[]; vms: number[] } | null {
 	if (search.aborted) return null;
@@ -242,20 +380,15 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 		search.aborted = true;
 		return null;
 	}
-	const [lo, hi] = needRange(search.config, s, remaining);
-	if (hi === 0) return null;
-	const load = loads(search.config, s);
-	const bound = boundFor(s, hi, lo);
-	if (bound.holds(remaining.map((h) => s.free[h] as number), remaining.map((h) => load[h] as number), smallSums(search.config, s, remaining, bound), remaining.length)) return null;
-	// Most dangerous first: a failing order, if any, tends to start with the biggest loss.
-	const ordered = [...remaining].sort((a, b) => Bound.danger(s.free[b] as number, load[b] as number, hi) - Bound.danger(s.free[a] as number, load[a] as number, hi));
-	for (const h of ordered) {
+	if (remaining.length === 1) {
+		const h = remaining[0] as number;
+		if (failureSucceeds(search.config, s, h, search.scratch)) return null;
+		const failed = failHost(search.config, s, h);
+		return failed.ok ? null : { hosts: [h], vms: failed.unplaced };
+	}
+	const children: { h: number; state: FailureState; rest: number[]; key: string; slack: number }[] = [];
+	for (const h of remaining) {
 		const rest = remaining.filter((x) => x !== h);
-		if (rest.length === 0) {
-			if (failureSucceeds(search.config, s, h, search.scratch)) continue;
-			const failed = failHost(search.config, s, h);
-			return failed.ok ? null : { hosts: [h], vms: failed.unplaced };
-		}
 		const key = `${prefix},${h}`;
 		let next = search.prefixCache.get(key);
 		if (!next) {
@@ -263,8 +396,22 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 			if (search.prefixCache.size < 4_000) search.prefixCache.set(key, next);
 		}
 		if (!next.ok) return { hosts: [h], vms: next.unplaced };
-		const deeper = orderThatFails(search, next.state, rest, key);
-		if (deeper) return { hosts: [h, ...deeper.hosts], vms: deeper.vms };
+		if (rest.length === 1) {
+			// Cheaper to try the last failure than to bound it.
+			const last = rest[0] as number;
+			if (failureSucceeds(search.config, next.state, last, search.scratch)) continue;
+			const failed = failHost(search.config, next.state, last);
+			if (!failed.ok) return { hosts: [h, last], vms: failed.unplaced };
+			continue;
+		}
+		const slack = slackOf(search.config, next.state, rest);
+		if (slack > 0) continue;
+		children.push({ h, state: next.state, rest, key, slack });
+	}
+	children.sort((a, b) => a.slack - b.slack);
+	for (const child of children) {
+		const deeper = orderThatFails(search, child.state, child.rest, child.key);
+		if (deeper) return { hosts: [child.h, ...deeper.hosts], vms: deeper.vms };
 		if (search.aborted) return null;
 	}
 	return null;
@@ -306,24 +453,33 @@ function likelyOrders(search: Search, s0: FailureState, set: number[]): { hosts:
 function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets: number }): { hosts: number[]; vms: number[] } | null {
 	const load = loads(search.config, s0);
 	const hosts = aliveHosts(s0);
-	const [lo, hi] = needRange(search.config, s0, hosts);
-	const bound = boundFor(s0, hi, lo);
+	const sizes = movableSizes(search.config, s0, hosts);
+	if (sizes.length === 0) return null;
+	const bound = boundFor(s0, sizes);
 	const checked = new Set<string>();
 	const capOf = (h: number) => (s0.free[h] as number) + (load[h] as number);
-	const smalls = smallSums(search.config, s0, hosts, bound);
+	const facts = hostFacts(search.config, s0, hosts, bound);
 	const hostIndex = new Map(hosts.map((h, k) => [h, k]));
 	for (let c = 0; c < bound.sizes.length; c++) {
 		const size = bound.sizes[c] as number;
 		const budget = bound.budgets[c] as number;
-		const small = (h: number) => (smalls[c] as Float64Array)[hostIndex.get(h) as number] as number;
+		const smallRow = facts.smalls[c] as Float64Array;
+		const ownerRow = facts.owners ? (facts.owners[c] as Uint8Array) : null;
+		const small = (h: number) => smallRow[hostIndex.get(h) as number] as number;
+		const owns = (h: number) => !ownerRow || ownerRow[hostIndex.get(h) as number] === 1;
 		const danger = (h: number) => Bound.danger(s0.free[h] as number, load[h] as number, size);
 		const order = [...hosts].sort((a, b) => danger(b) - danger(a) || a - b);
 		const dangers = order.map(danger);
-		// suffixMinSmall[idx]: the least "still waiting" memory among order[idx..].
+		// suffixMinSmall[idx]: the least "still waiting" memory among order[idx..]; suffixOwner: any owner there.
 		const suffixMinSmall = new Float64Array(order.length + 1).fill(Infinity);
-		for (let idx = order.length - 1; idx >= 0; idx--) suffixMinSmall[idx] = Math.min(suffixMinSmall[idx + 1] as number, small(order[idx] as number));
+		const suffixOwner = new Uint8Array(order.length + 1);
+		for (let idx = order.length - 1; idx >= 0; idx--) {
+			suffixMinSmall[idx] = Math.min(suffixMinSmall[idx + 1] as number, small(order[idx] as number));
+			suffixOwner[idx] = (suffixOwner[idx + 1] as number) | (owns(order[idx] as number) ? 1 : 0);
+		}
 		const chosen: number[] = [];
 		const chosenMinSmall: number[] = [Infinity];
+		let chosenOwners = 0;
 		let chosenDanger = 0;
 		const visit = (start: number): { hosts: number[]; vms: number[] } | null => {
 			if (chosen.length === r) {
@@ -334,8 +490,7 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 				// Cleared at every size with this set's own figures?
 				const frees = chosen.map((h) => s0.free[h] as number);
 				const loadsOf = chosen.map((h) => load[h] as number);
-				const setSmalls = bound.sizes.map((_, cc) => Float64Array.from(chosen, (h) => (smalls[cc] as Float64Array)[hostIndex.get(h) as number] as number));
-				if (bound.holds(frees, loadsOf, setSmalls, r)) return null;
+				if (bound.holds(frees, loadsOf, pickFacts(facts, chosen.map((h) => hostIndex.get(h) as number)), r)) return null;
 				if (quick) {
 					if (--quick.sets < 0) {
 						search.aborted = true;
@@ -348,15 +503,21 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 			const need = r - chosen.length;
 			for (let idx = start; idx <= order.length - need; idx++) {
 				if (search.aborted) return null;
+				// The stranded VM started on a failed host: a set of this size must hold one of its owners.
+				if (chosenOwners === 0 && !suffixOwner[idx]) break;
+				const h = order[idx] as number;
+				if (chosenOwners === 0 && need === 1 && !owns(h)) continue;
 				let completion = chosenDanger;
 				for (let k = 0; k < need; k++) completion += dangers[idx + k] as number;
 				const minSmall = Math.min(chosenMinSmall[chosenMinSmall.length - 1] as number, suffixMinSmall[idx] as number);
 				if (completion - (Number.isFinite(minSmall) ? minSmall : 0) < budget) break;
-				const h = order[idx] as number;
 				chosen.push(h);
 				chosenMinSmall.push(Math.min(chosenMinSmall[chosenMinSmall.length - 1] as number, small(h)));
 				chosenDanger += dangers[idx] as number;
+				const owner = owns(h) ? 1 : 0;
+				chosenOwners += owner;
 				const found = visit(idx + 1);
+				chosenOwners -= owner;
 				chosen.pop();
 				chosenMinSmall.pop();
 				chosenDanger -= dangers[idx] as number;
@@ -449,7 +610,7 @@ function beamWitness(config: PlanConfig, s0: FailureState, target: number, width
 function danger(config: PlanConfig, s: FailureState, d: number, maxNeed: number): number {
 	const hosts = aliveHosts(s);
 	const load = loads(config, s);
-	const bound = boundFor(s, maxNeed, maxNeed);
+	const bound = boundFor(s, [maxNeed]);
 	const dangers = hosts.map((h) => Bound.danger(s.free[h] as number, load[h] as number, maxNeed)).sort((a, b) => b - a);
 	let lost = 0;
 	for (let i = 0; i < d; i++) lost += dangers[i] ?? 0;

@@ -65,6 +65,27 @@ describe('exactNtol against the plain exhaustive reference', () => {
 		);
 	});
 
+	it('the bound stays sound with many distinct sizes merged into intervals, and after failures', () => {
+		const varied = fc
+			.record({
+				free: fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 3, maxLength: 6 }),
+				vms: fc.array(fc.record({ host: fc.nat(), need: fc.integer({ min: 1, max: 30 }) }), { maxLength: 14 }),
+				prefail: fc.nat(),
+				maxSizes: fc.constantFrom(2, 3, 5, 128)
+			})
+			.map(({ free, vms, prefail, maxSizes }) => ({ config: rawConfig(free, vms.map((vm) => ({ host: vm.host % free.length, need: vm.need }))), prefail: prefail % free.length, maxSizes }));
+		fc.assert(
+			fc.property(varied, fc.integer({ min: 1, max: 4 }), ({ config, prefail, maxSizes }, d) => {
+				let s = initialState(config);
+				// Also from a state where one host already failed and its VMs moved.
+				const next = failHost(config, s, prefail);
+				if (next.ok && prefail % 2 === 1) s = next.state;
+				if (provedSafe(config, s, d, maxSizes)) expect(allSequencesSucceed(config, s, d)).toBe(true);
+			}),
+			{ numRuns: 1500 }
+		);
+	});
+
 	it('on medium pools (6–9 hosts) where the search has to work, it still matches the reference', () => {
 		const medium = fc
 			.record({
