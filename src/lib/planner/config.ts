@@ -130,19 +130,24 @@ export function cloneState(s: FailureState): FailureState {
 /**
  * One host fails (binpack.ml `simulate_failure`): its VMs are packed onto the other live hosts.
  * Returns a new state, or the VMs left without room. `s` is not modified.
+ *
+ * With `tracked`, only the hosts it marks get their VM lists and loads kept up to date (the
+ * others' become stale): a search over the orders of a fixed set of failures only ever reads
+ * the hosts still to fail, and copying every receiving host's list was most of its time.
  */
-export function failHost(config: PlanConfig, s: FailureState, dead: number): { ok: true; state: FailureState } | { ok: false; unplaced: number[] } {
+export function failHost(config: PlanConfig, s: FailureState, dead: number, tracked?: Uint8Array): { ok: true; state: FailureState } | { ok: false; unplaced: number[] } {
 	const items = Int32Array.from(s.members[dead] ?? []).sort();
 	const free = Float64Array.from(s.free);
 	const bins: number[] = [];
 	for (let h = 0; h < s.alive.length; h++) if (s.alive[h] && h !== dead) bins.push(h);
 	const members = s.members.slice();
 	const load = Float64Array.from(s.load);
-	const touched = new Set<number>();
+	const copied = new Uint8Array(s.alive.length);
 	const missed = packBiggestFit(items, config.need, bins, free, (item, bin) => {
+		if (tracked && !tracked[bin]) return;
 		load[bin] = (load[bin] as number) + (config.need[item] as number);
-		if (!touched.has(bin)) {
-			touched.add(bin);
+		if (!copied[bin]) {
+			copied[bin] = 1;
 			members[bin] = (members[bin] ?? []).slice();
 		}
 		members[bin]?.push(item);

@@ -1,4 +1,5 @@
 import { failHost, failureSucceeds, initialState, type FailureState, type PlanConfig } from './config';
+import { beamWitness, greedyDive, likelyOrders, localSearchWitness, type Breaking } from './witness';
 
 /**
  * Exact tolerance under the toolstack's own placement rule, for any pool size.
@@ -52,7 +53,7 @@ import { failHost, failureSucceeds, initialState, type FailureState, type PlanCo
 export interface ExactResult {
 	ntol: number;
 	/** Host ids in failure order whose failure leaves VMs without room, and those VM ids. */
-	breaking: { hosts: number[]; vms: number[] } | null;
+	breaking: Breaking | null;
 	/** True unless the node budget ran out (then ntol is a proved lower bound). */
 	exact: boolean;
 	/** Proved upper limit: equal to ntol when exact; otherwise a failing sequence one longer is known. */
@@ -354,17 +355,104 @@ function largestProvedDepth(config: PlanConfig, s: FailureState): number {
 	return d;
 }
 
-/** The bound's slack for the hosts in `remaining` failing, in any order, from state s. */
-function slackOf(config: PlanConfig, s: FailureState, remaining: number[]): number {
-	const sizes = movableSizes(config, s, remaining);
-	if (sizes.length === 0 || (sizes[sizes.length - 1] as number) === 0) return Infinity;
-	const bound = boundFor(s, sizes);
-	return bound.slack(
-		remaining.map((h) => s.free[h] as number),
-		remaining.map((h) => s.load[h] as number),
-		hostFacts(config, s, remaining, bound),
-		remaining.length
-	);
+/** Scratch arrays for `setSlack`, per configuration (the planner is single-threaded per worker). */
+interface SlackScratch {
+	/** Per size rank: memory of one host's VMs of that size; then whether any host has one. */
+	bucket: Float64Array;
+	marked: Uint8Array;
+	ranks: Int32Array;
+	/** Per marked size (ascending): least small-VM memory over the hosts, Σ of danger parts. */
+	minSmall: Float64Array;
+	frees: Float64Array;
+}
+
+const slackScratch = new WeakMap<PlanConfig, SlackScratch>();
+
+/**
+ * The bound's slack for exactly the hosts in `remaining` failing, in any order, from state s:
+ * (a′) for the one set R = remaining at every size of a VM on R (a stranded VM has one of these
+ * sizes and started on R, so each candidate has its owner in R), i.e.
+ *   budget(s) − (Σ_R load + Σ_R max(0, free − s) − min_{h∈R} small_h(s)),
+ * and (b) when (a′) does not clear it. Written without allocation: it runs at every node of the
+ * order search.
+ */
+function setSlack(config: PlanConfig, s: FailureState, remaining: number[]): number {
+	const table = sizeTable(config);
+	const t = table.sizes.length;
+	let scratch = slackScratch.get(config);
+	if (!scratch) {
+		scratch = { bucket: new Float64Array(t), marked: new Uint8Array(t), ranks: new Int32Array(t), minSmall: new Float64Array(t), frees: new Float64Array(s.alive.length) };
+		slackScratch.set(config, scratch);
+	}
+	const { bucket, marked, ranks, minSmall, frees } = scratch;
+	// The sizes of the VMs on R, ascending.
+	let count = 0;
+	for (const h of remaining)
+		for (const vm of s.members[h] ?? []) {
+			const r = table.rank[vm] as number;
+			if (!marked[r]) {
+				marked[r] = 1;
+				ranks[count++] = r;
+			}
+		}
+	if (count === 0) return Infinity;
+	const sorted = ranks.subarray(0, count).sort();
+	for (let i = 0; i < count; i++) marked[sorted[i] as number] = 0;
+	minSmall.fill(Infinity, 0, count);
+	let loadR = 0;
+	for (const h of remaining) {
+		loadR += s.load[h] as number;
+		for (const vm of s.members[h] ?? []) {
+			const r = table.rank[vm] as number;
+			bucket[r] = (bucket[r] as number) + (config.need[vm] as number);
+		}
+		// small_h at the i-th size: memory of h's VMs of the smaller sizes.
+		let below = 0;
+		for (let i = 0; i < count; i++) {
+			const r = sorted[i] as number;
+			if (below < (minSmall[i] as number)) minSmall[i] = below;
+			below += bucket[r] as number;
+			bucket[r] = 0;
+		}
+	}
+	// Budgets from the live hosts' free memory, ascending, walked from the top.
+	let alive = 0;
+	for (let h = 0; h < s.alive.length; h++) if (s.alive[h]) frees[alive++] = s.free[h] as number;
+	const live = frees.subarray(0, alive).sort();
+	let above = alive; // live[above..] are the frees greater than the current size
+	let aboveSum = 0;
+	for (let i = 0; i < alive; i++) aboveSum += live[i] as number;
+	let least = Infinity;
+	for (let i = 0; i < count; i++) {
+		const size = table.sizes[sorted[i] as number] as number;
+		while (above > 0 && (live[alive - above] as number) <= size) {
+			aboveSum -= live[alive - above] as number;
+			above--;
+		}
+		const budget = size + aboveSum - above * size;
+		let danger = loadR - (minSmall[i] as number);
+		for (const h of remaining) danger += Math.max(0, (s.free[h] as number) - size);
+		least = Math.min(least, budget - danger);
+	}
+	if (least > 0) return least;
+	// (b): the sum of the k largest frees against what any order of R's failures can take.
+	if ((live[0] as number) < 0 || remaining.length >= alive) return least;
+	const sMax = table.sizes[sorted[count - 1] as number] as number;
+	const caps = remaining.map((h) => (s.free[h] as number) + (s.load[h] as number)).sort((a, b) => b - a);
+	let top = 0;
+	let best = -Infinity;
+	const bestAt = new Float64Array(alive + 1).fill(-Infinity);
+	for (let k = 1; k <= alive; k++) {
+		top += live[alive - k] as number;
+		best = Math.max(best, top - (k - 1) * sMax);
+		bestAt[k] = best;
+	}
+	let lost = 0;
+	for (let i = 1; i <= remaining.length; i++) {
+		lost += caps[i - 1] as number;
+		if ((bestAt[alive - i] as number) < lost) return least;
+	}
+	return Infinity;
 }
 
 /**
@@ -374,7 +462,7 @@ function slackOf(config: PlanConfig, s: FailureState, remaining: number[]): numb
  * to fail and the VMs they hold, the only ones that can still move) are cut, and the others are
  * tried closest to a failure first, so a failing order, when there is one, tends to come early.
  */
-function orderThatFails(search: Search, s: FailureState, remaining: number[], prefix: string): { hosts: number[]; vms: number[] } | null {
+function orderThatFails(search: Search, s: FailureState, remaining: number[], prefix: string, tracked: Uint8Array): Breaking | null {
 	if (search.aborted) return null;
 	if (++search.nodes > search.nodeLimit) {
 		search.aborted = true;
@@ -392,7 +480,7 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 		const key = `${prefix},${h}`;
 		let next = search.prefixCache.get(key);
 		if (!next) {
-			next = failHost(search.config, s, h);
+			next = failHost(search.config, s, h, tracked);
 			if (search.prefixCache.size < 4_000) search.prefixCache.set(key, next);
 		}
 		if (!next.ok) return { hosts: [h], vms: next.unplaced };
@@ -404,40 +492,15 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 			if (!failed.ok) return { hosts: [h, last], vms: failed.unplaced };
 			continue;
 		}
-		const slack = slackOf(search.config, next.state, rest);
+		const slack = setSlack(search.config, next.state, rest);
 		if (slack > 0) continue;
 		children.push({ h, state: next.state, rest, key, slack });
 	}
 	children.sort((a, b) => a.slack - b.slack);
 	for (const child of children) {
-		const deeper = orderThatFails(search, child.state, child.rest, child.key);
+		const deeper = orderThatFails(search, child.state, child.rest, child.key, tracked);
 		if (deeper) return { hosts: [child.h, ...deeper.hosts], vms: deeper.vms };
 		if (search.aborted) return null;
-	}
-	return null;
-}
-
-/**
- * A few likely orders for a set the bound cannot clear (a quick witness pass, not a proof):
- * hosts with most free memory first (they would absorb the rest) and the host holding the
- * biggest VM last; or most dangerous first.
- */
-function likelyOrders(search: Search, s0: FailureState, set: number[]): { hosts: number[]; vms: number[] } | null {
-	const biggest = (h: number) => {
-		let b = 0;
-		for (const vm of s0.members[h] ?? []) b = Math.max(b, search.config.need[vm] as number);
-		return b;
-	};
-	const byFree = [...set].sort((a, b) => (s0.free[b] as number) - (s0.free[a] as number));
-	const carrier = [...set].sort((a, b) => biggest(b) - biggest(a))[0] as number;
-	const orders = [[...byFree.filter((h) => h !== carrier), carrier], [...set].sort((a, b) => (s0.load[b] as number) + (s0.free[b] as number) - (s0.load[a] as number) - (s0.free[a] as number))];
-	for (const order of orders) {
-		let state = s0;
-		for (let i = 0; i < order.length; i++) {
-			const next = failHost(search.config, state, order[i] as number);
-			if (!next.ok) return { hosts: order.slice(0, i + 1), vms: next.unplaced };
-			state = next.state;
-		}
 	}
 	return null;
 }
@@ -450,7 +513,7 @@ function likelyOrders(search: Search, s0: FailureState, set: number[]): { hosts:
  * smaller dangers, position by position). A set the bound clears at every size (or by (b)) is
  * harmless; the orders of the others are searched.
  */
-function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets: number }): { hosts: number[]; vms: number[] } | null {
+function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets: number }): Breaking | null {
 	const load = loads(search.config, s0);
 	const hosts = aliveHosts(s0);
 	const sizes = movableSizes(search.config, s0, hosts);
@@ -481,7 +544,7 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 		const chosenMinSmall: number[] = [Infinity];
 		let chosenOwners = 0;
 		let chosenDanger = 0;
-		const visit = (start: number): { hosts: number[]; vms: number[] } | null => {
+		const visit = (start: number): Breaking | null => {
 			if (chosen.length === r) {
 				const key = [...chosen].sort((a, b) => a - b).join(',');
 				if (checked.has(key)) return null;
@@ -496,9 +559,13 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 						search.aborted = true;
 						return null;
 					}
-					return likelyOrders(search, s0, chosen);
+					return likelyOrders(search.config, s0, chosen);
 				}
-				return orderThatFails(search, s0, chosen.slice(), '');
+				// Only the set's own hosts are read below, so only theirs are tracked; the
+				// cache of failure prefixes is per set for the same reason.
+				const tracked = new Uint8Array(s0.alive.length);
+				for (const h of chosen) tracked[h] = 1;
+				return orderThatFails(search, s0, chosen.slice(), key, tracked);
 			}
 			const need = r - chosen.length;
 			for (let idx = start; idx <= order.length - need; idx++) {
@@ -531,96 +598,13 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 	return null;
 }
 
-type Policy = (config: PlanConfig, s: FailureState, load: Float64Array, h: number) => number;
-
-/** Adversary policies for the dive: whom to fail next (highest score). */
-const POLICIES: Policy[] = [
-	(_c, s, load, h) => (s.free[h] as number) + (load[h] as number), // most capacity lost
-	(_c, s, _load, h) => s.free[h] as number, // the host that would absorb most
-	(_c, _s, load, h) => load[h] as number // most VMs to move
-];
-
-/**
- * A quick witness: fail hosts one by one following an adversary policy, and at every depth try
- * each live host as the finishing blow. The shortest failing sequence found over all policies
- * is an upper limit on the tolerance (+1) and, when it meets the proved lower limit, the answer.
- */
-function greedyDive(config: PlanConfig, s0: FailureState, scratch: Float64Array): { hosts: number[]; vms: number[] } | null {
-	let best: { hosts: number[]; vms: number[] } | null = null;
-	for (const policy of POLICIES) {
-		let s = s0;
-		const seq: number[] = [];
-		while (s.aliveCount > 1 && (!best || seq.length + 1 < best.hosts.length)) {
-			let finished = false;
-			for (let h = 0; h < s.alive.length; h++) {
-				if (!s.alive[h] || failureSucceeds(config, s, h, scratch)) continue;
-				const failed = failHost(config, s, h);
-				if (!failed.ok) best = { hosts: [...seq, h], vms: failed.unplaced };
-				finished = true;
-				break;
-			}
-			if (finished) break;
-			const load = loads(config, s);
-			let pick = -1;
-			for (let h = 0; h < s.alive.length; h++) if (s.alive[h] && (pick < 0 || policy(config, s, load, h) > policy(config, s, load, pick))) pick = h;
-			const next = failHost(config, s, pick);
-			if (!next.ok) break;
-			seq.push(pick);
-			s = next.state;
-		}
-	}
-	return best;
-}
-
-/**
- * Beam search adversary: look for a failing sequence of exactly `target` failures, keeping the
- * `width` most dangerous states per depth.
- */
-function beamWitness(config: PlanConfig, s0: FailureState, target: number, width: number, maxNeed: number, scratch: Float64Array): { hosts: number[]; vms: number[] } | null {
-	type Node = { s: FailureState; seq: number[]; score: number };
-	let beam: Node[] = [{ s: s0, seq: [], score: 0 }];
-	for (let depth = 1; depth <= target; depth++) {
-		const remaining = target - depth;
-		const children: Node[] = [];
-		const seen = new Set<string>();
-		for (const node of beam) {
-			for (let h = 0; h < node.s.alive.length; h++) {
-				if (!node.s.alive[h]) continue;
-				if (remaining === 0) {
-					if (failureSucceeds(config, node.s, h, scratch)) continue;
-					const failed = failHost(config, node.s, h);
-					if (!failed.ok) return { hosts: [...node.seq, h], vms: failed.unplaced };
-					continue;
-				}
-				const next = failHost(config, node.s, h);
-				if (!next.ok) return { hosts: [...node.seq, h], vms: next.unplaced };
-				const key = Array.from(next.state.free, (f) => Math.round(f / 1048576)).join(',');
-				if (seen.has(key)) continue;
-				seen.add(key);
-				children.push({ s: next.state, seq: [...node.seq, h], score: danger(config, next.state, remaining, maxNeed) });
-			}
-		}
-		children.sort((a, b) => a.score - b.score);
-		beam = children.slice(0, width);
-	}
-	return null;
-}
-
-/** Lower is more dangerous: bound (a′)'s margin at the largest VM after the worst `d` further failures. */
-function danger(config: PlanConfig, s: FailureState, d: number, maxNeed: number): number {
-	const hosts = aliveHosts(s);
-	const load = loads(config, s);
-	const bound = boundFor(s, [maxNeed]);
-	const dangers = hosts.map((h) => Bound.danger(s.free[h] as number, load[h] as number, maxNeed)).sort((a, b) => b - a);
-	let lost = 0;
-	for (let i = 0; i < d; i++) lost += dangers[i] ?? 0;
-	return (bound.budgets[0] as number) - lost;
-}
-
 /** About a second of search on this class of machine; callers may raise it. */
 export const DEFAULT_NODE_LIMIT = 4_000;
 
-export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?: FailureState; beamWidth?: number; quickSets?: number } = {}): ExactResult {
+/** Sequences the local search replays per length it tries. */
+export const DEFAULT_LOCAL_EVALUATIONS = 3_000;
+
+export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?: FailureState; beamWidth?: number; quickSets?: number; localEvaluations?: number } = {}): ExactResult {
 	const s0 = opts.start ?? initialState(config);
 	const m = s0.aliveCount;
 	let anyVm = false;
@@ -638,6 +622,13 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 			witness = found;
 			break;
 		}
+	}
+	// Failing orders can be rare needles, commoner the longer the sequence: a local search of
+	// sequences, one failure shorter each time it succeeds, finds many of them fast.
+	for (let r = (witness?.hosts.length ?? 0) - 1; witness && r > lower; r = witness.hosts.length - 1) {
+		const found = localSearchWitness(config, s0, r, opts.localEvaluations ?? DEFAULT_LOCAL_EVALUATIONS);
+		if (!found) break;
+		witness = found;
 	}
 	// Then a quick pass over the sets the bound cannot clear, trying likely orders only.
 	if (lower + 1 < m && (!witness || witness.hosts.length > lower + 1)) {
