@@ -24,10 +24,14 @@ import { beamWitness, greedyDive, likelyOrders, localSearchWitness, type Breakin
  *        where small_h(s) is the memory of h's VMs smaller than s (a lower bound: its VMs now).
  *        Writing danger_s(j) = load(j) + max(0, free_j − s), a set S is harmless, in every
  *        order, when Σ_S danger_s − min_{h∈S} small_h(s) < budget(s) for every VM size s that
- *        can be stranded. The left side is piecewise linear in s (bending at the free
- *        memories) plus a step function, so checking the ends of the size range and every free
- *        memory inside it, each with the step function's value from the candidate below,
- *        covers every size.
+ *        can be stranded. Only actual VM sizes can be, and only sets holding the host where
+ *        such a VM started (a VM moves only off failing hosts, so its whole path lies in S).
+ *        So the bound is checked at each distinct size of the VMs that may move, with the VMs
+ *        strictly smaller as small_h(s), over the sets that hold an owner of that size. (With
+ *        very many distinct sizes, the root's bound merges them into intervals: the left side
+ *        is piecewise linear in s, bending at the free memories, plus a step function, so
+ *        checking interval ends and every free memory inside, each with the step function's
+ *        value from the candidate below, still covers every size.)
  *   (b)  Let T_k be the sum of the k largest free memories. Placing a VM in the biggest host
  *        lowers T_k by at most the VM; a failed host lowers it by at most its free memory (the
  *        next host takes its place). So while the i-th failure is re-packed, the biggest host
@@ -38,10 +42,10 @@ import { beamWitness, greedyDive, likelyOrders, localSearchWitness, type Breakin
  * length r enumerates sets of r hosts, most dangerous first, skipping a whole branch as soon as
  * its most dangerous completion stays under the budget; only sets neither bound clears have
  * their orders searched, depth first, re-applying the bound to the hosts still to fail (with
- * the VMs they now hold). Adversarial dives and a beam search supply short failing sequences
- * (the witness, an upper limit), as does a quick pass trying likely orders of the sets the
- * bound cannot clear. Iterative deepening runs from the depth the bound proves at
- * the root up to the witness.
+ * the VMs they now hold) and trying the children closest to a failure first. The adversaries
+ * of witness.ts (dives, a beam search, a local search over sequences, likely orders of the
+ * sets the bound cannot clear) supply short failing sequences: the witness, an upper limit.
+ * Iterative deepening runs from the depth the bound proves at the root up to the witness.
  *
  * Every answer is exact when `exact` is true: the bound only skips what it has proved
  * harmless, and the property tests check it against the plain enumeration. What is not
@@ -280,14 +284,6 @@ function hostFacts(config: PlanConfig, s: FailureState, hosts: number[], bound: 
 	return { smalls, owners };
 }
 
-/** The facts of a sub-list of hosts, picked by their positions in the list the facts were made for. */
-function pickFacts(facts: HostFacts, positions: number[]): HostFacts {
-	return {
-		smalls: facts.smalls.map((row) => Float64Array.from(positions, (k) => row[k] as number)),
-		owners: facts.owners ? facts.owners.map((row) => Uint8Array.from(positions, (k) => row[k] as number)) : null
-	};
-}
-
 function aliveHosts(s: FailureState): number[] {
 	const hosts: number[] = [];
 	for (let h = 0; h < s.alive.length; h++) if (s.alive[h]) hosts.push(h);
@@ -520,7 +516,6 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 	if (sizes.length === 0) return null;
 	const bound = boundFor(s0, sizes);
 	const checked = new Set<string>();
-	const capOf = (h: number) => (s0.free[h] as number) + (load[h] as number);
 	const facts = hostFacts(search.config, s0, hosts, bound);
 	const hostIndex = new Map(hosts.map((h, k) => [h, k]));
 	for (let c = 0; c < bound.sizes.length; c++) {
@@ -549,11 +544,8 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 				const key = [...chosen].sort((a, b) => a - b).join(',');
 				if (checked.has(key)) return null;
 				checked.add(key);
-				if (bound.holdsB(chosen.map(capOf).sort((a, b) => b - a), r)) return null;
 				// Cleared at every size with this set's own figures?
-				const frees = chosen.map((h) => s0.free[h] as number);
-				const loadsOf = chosen.map((h) => load[h] as number);
-				if (bound.holds(frees, loadsOf, pickFacts(facts, chosen.map((h) => hostIndex.get(h) as number)), r)) return null;
+				if (setSlack(search.config, s0, chosen) > 0) return null;
 				if (quick) {
 					if (--quick.sets < 0) {
 						search.aborted = true;
@@ -599,7 +591,7 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 }
 
 /** About a second of search on this class of machine; callers may raise it. */
-export const DEFAULT_NODE_LIMIT = 4_000;
+export const DEFAULT_NODE_LIMIT = 12_000;
 
 /** Sequences the local search replays per length it tries. */
 export const DEFAULT_LOCAL_EVALUATIONS = 3_000;
