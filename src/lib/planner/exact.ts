@@ -593,8 +593,11 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 /** About a second of search on this class of machine; callers may raise it. */
 export const DEFAULT_NODE_LIMIT = 12_000;
 
+/** Order nodes of the first, short search, before the local search is worth its time. */
+const FIRST_PASS_NODES = 1_000;
+
 /** Sequences the local search replays per length it tries. */
-export const DEFAULT_LOCAL_EVALUATIONS = 3_000;
+export const DEFAULT_LOCAL_EVALUATIONS = 6_000;
 
 export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?: FailureState; beamWidth?: number; quickSets?: number; localEvaluations?: number } = {}): ExactResult {
 	const s0 = opts.start ?? initialState(config);
@@ -615,24 +618,40 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 			break;
 		}
 	}
-	// Failing orders can be rare needles, commoner the longer the sequence: a local search of
-	// sequences, one failure shorter each time it succeeds, finds many of them fast.
-	for (let r = (witness?.hosts.length ?? 0) - 1; witness && r > lower; r = witness.hosts.length - 1) {
-		const found = localSearchWitness(config, s0, r, opts.localEvaluations ?? DEFAULT_LOCAL_EVALUATIONS);
-		if (!found) break;
-		witness = found;
-	}
 	// Then a quick pass over the sets the bound cannot clear, trying likely orders only.
 	if (lower + 1 < m && (!witness || witness.hosts.length > lower + 1)) {
 		const quick = findFailure({ ...search, aborted: false }, s0, lower + 1, { sets: opts.quickSets ?? 300 });
 		if (quick && quick.hosts.length === lower + 1) witness = quick;
 	}
 	// Failing every live host always strands the VMs; that is not reported as a breaking set.
-	const upper = witness ? witness.hosts.length : m;
-	for (let r = lower + 1; r < upper; r++) {
-		const found = findFailure(search, s0, r);
-		if (search.aborted) return { ntol: r - 1, ntolUpper: upper - 1, breaking: witness && witness.hosts.length < m ? witness : null, exact: false, nodes: search.nodes, provedByBound: lower };
-		if (found) return { ntol: r - 1, ntolUpper: r - 1, breaking: found, exact: true, nodes: search.nodes, provedByBound: lower };
+	const budget = search.nodeLimit;
+	let proved = lower; // every sequence of up to `proved` failures is known to succeed
+	const deepen = (limit: number): Breaking | 'aborted' | null => {
+		search.nodeLimit = limit;
+		search.aborted = false;
+		const upper = witness ? witness.hosts.length : m;
+		for (let r = proved + 1; r < upper; r++) {
+			const found = findFailure(search, s0, r);
+			if (search.aborted) return 'aborted';
+			if (found) return found;
+			proved = r;
+		}
+		return null;
+	};
+	// A short search settles most pools; the costlier local search runs only when it does not.
+	let outcome = deepen(Math.min(budget, FIRST_PASS_NODES));
+	if (outcome === 'aborted') {
+		// Failing orders can be rare needles, commoner the longer the sequence: a local search of
+		// sequences, one failure shorter each time it succeeds, finds many of them fast.
+		for (let r = (witness?.hosts.length ?? 0) - 1; witness && r > proved; r = witness.hosts.length - 1) {
+			const found = localSearchWitness(config, s0, r, opts.localEvaluations ?? DEFAULT_LOCAL_EVALUATIONS);
+			if (!found) break;
+			witness = found;
+		}
+		outcome = deepen(budget);
 	}
-	return { ntol: upper - 1, ntolUpper: upper - 1, breaking: witness && witness.hosts.length < m ? witness : null, exact: true, nodes: search.nodes, provedByBound: lower };
+	const known = witness && witness.hosts.length < m ? witness : null;
+	if (outcome === 'aborted') return { ntol: proved, ntolUpper: (witness ? witness.hosts.length : m) - 1, breaking: known, exact: false, nodes: search.nodes, provedByBound: lower };
+	if (outcome) return { ntol: proved, ntolUpper: proved, breaking: outcome, exact: true, nodes: search.nodes, provedByBound: lower };
+	return { ntol: proved, ntolUpper: proved, breaking: known, exact: true, nodes: search.nodes, provedByBound: lower };
 }
