@@ -33,8 +33,9 @@ function withPriorities(whatIf: WhatIf, changes: { vm: Ref; to: string }[]): Wha
  * makes the tolerance 0); then, one change at a time, the protected VM whose demotion to
  * best-effort raises the tolerance most (ties: the one freeing most memory), among the VMs
  * that the current breaking set strands and the largest protected VMs. Afterwards each change
- * is dropped again if the target still holds without it. Greedy: `minimal` is true only when
- * a single change (or none) suffices, which is then proved minimal by trying every VM.
+ * is dropped again if the target still holds without it. Greedy, so `minimal` is true only
+ * when proved: one change beyond the required ones (none did not suffice), or two when every
+ * single change has been tried and falls short (or one is found that does not).
  */
 function priorityFix(snapshot: Snapshot, target: number, whatIf: WhatIf, maxChanges: number): Fix | null {
 	let model = buildModel(snapshot, whatIf);
@@ -73,8 +74,29 @@ function priorityFix(snapshot: Snapshot, target: number, whatIf: WhatIf, maxChan
 			ntol = n;
 		}
 	}
-	return { kind: 'priorities', changes, ntol, minimal: changes.length <= 1 };
+	const agile = (ref: Ref) => buildModel(snapshot, whatIf).vmByRef.get(ref)?.agility.agile ?? false;
+	const forced = changes.filter((c) => !agile(c.vm));
+	const chosen = changes.filter((c) => agile(c.vm));
+	if (chosen.length <= 1) return { kind: 'priorities', changes, ntol, minimal: true };
+	// Two changes are the fewest once no single one reaches the target. The tolerance need not
+	// be monotone in which VMs are protected (greedy packing has anomalies), so each protected
+	// VM is tried on its own; on pools with many protected VMs that is left undone.
+	if (chosen.length === 2) {
+		const singles = buildModel(snapshot, withPriorities(whatIf, forced)).vms.filter((vm) => vm.protected && vm.agility.agile);
+		if (singles.length <= MINIMALITY_PROOF_VMS) {
+			for (const vm of singles) {
+				const one = [...forced, { vm: vm.ref, from: vm.rawPriority, to: 'best-effort' }];
+				const n = ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, one)));
+				if (n >= target) return { kind: 'priorities', changes: one, ntol: n, minimal: true };
+			}
+			return { kind: 'priorities', changes, ntol, minimal: true };
+		}
+	}
+	return { kind: 'priorities', changes, ntol, minimal: false };
 }
+
+/** Above this many protected VMs, a two-change priority fix is not proved minimal (one analysis per VM). */
+const MINIMALITY_PROOF_VMS = 150;
 
 /** Least extra memory on one host (binary search in 1 GiB steps) that reaches the target. */
 function memoryFixForHosts(snapshot: Snapshot, target: number, whatIf: WhatIf, hosts: Ref[], limitBytes: number): Fix | null {

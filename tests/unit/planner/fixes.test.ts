@@ -55,3 +55,24 @@ describe('suggestFixes with a single sufficient change', () => {
 		expect(analyse(pool.snapshot, { priorities: { [fix.changes[0]?.vm as string]: 'best-effort' } }).ntol).toBe(1);
 	});
 });
+
+describe('suggestFixes when two changes are the fewest', () => {
+	// h0 (24 GiB, 19.7 free before guests) runs three protected 6 GiB VMs (about 1.4 left); h1
+	// (20 GiB) a protected 2 GiB VM (about 13.7 left). Losing h0: two 6s fit on h1, the third
+	// does not; losing h1: the 2 GiB VM does not fit on h0. Demoting one 6 fixes the first but
+	// not the second (a demoted VM keeps its memory), demoting the 2 the second but not the
+	// first: only both together reach a tolerance of 1.
+	const pool = tinyPool([{ memGiB: 24 }, { memGiB: 20 }], [{ host: 0, memGiB: 6 }, { host: 0, memGiB: 6 }, { host: 0, memGiB: 6 }, { host: 1, memGiB: 2 }]);
+
+	it('finds two changes, proves no single one is enough, and they work', () => {
+		const result = suggestFixes(pool.snapshot, 1);
+		expect(result.current).toBe(0);
+		for (const vm of pool.vms) expect(analyse(pool.snapshot, { priorities: { [vm]: 'best-effort' } }).ntol).toBe(0);
+		const fix = result.fixes.find((f) => f.kind === 'priorities');
+		if (fix?.kind !== 'priorities') throw new Error('no priority fix');
+		expect(fix.changes).toHaveLength(2);
+		expect(fix.minimal).toBe(true);
+		expect(fix.changes.map((c) => c.vm)).toContain(pool.vms[3]);
+		expect(analyse(pool.snapshot, { priorities: Object.fromEntries(fix.changes.map((c) => [c.vm, c.to])) }).ntol).toBe(1);
+	});
+});
