@@ -596,8 +596,8 @@ export const DEFAULT_NODE_LIMIT = 12_000;
 /** Order nodes of the first, short search, before the local search is worth its time. */
 const FIRST_PASS_NODES = 1_000;
 
-/** Sequences the local search replays per length it tries. */
-export const DEFAULT_LOCAL_EVALUATIONS = 6_000;
+/** Host failures the local search replays per length it tries (6,000 sequences of 10). */
+export const DEFAULT_LOCAL_FAILURES = 60_000;
 
 export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?: FailureState; beamWidth?: number; quickSets?: number; localEvaluations?: number } = {}): ExactResult {
 	const s0 = opts.start ?? initialState(config);
@@ -612,7 +612,8 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 	let witness = greedyDive(config, s0, search.scratch);
 	// The bound is usually tight or one short: look hard for a failure right above it.
 	for (let r = lower + 1; r <= lower + 2 && (!witness || r < witness.hosts.length) && r < m; r++) {
-		const found = beamWitness(config, s0, r, opts.beamWidth ?? 12, maxNeed, search.scratch);
+		// A beam step costs width × live hosts failures: narrower on deep searches.
+		const found = beamWitness(config, s0, r, opts.beamWidth ?? Math.max(2, Math.min(12, Math.floor(120 / r))), maxNeed, search.scratch);
 		if (found) {
 			witness = found;
 			break;
@@ -644,7 +645,8 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 		// Failing orders can be rare needles, commoner the longer the sequence: a local search of
 		// sequences, one failure shorter each time it succeeds, finds many of them fast.
 		for (let r = (witness?.hosts.length ?? 0) - 1; witness && r > proved; r = witness.hosts.length - 1) {
-			const found = localSearchWitness(config, s0, r, opts.localEvaluations ?? DEFAULT_LOCAL_EVALUATIONS);
+			// A replay costs r failures: the budget is in failures, whatever the depth.
+			const found = localSearchWitness(config, s0, r, opts.localEvaluations ?? Math.max(300, Math.min(6_000, Math.floor(DEFAULT_LOCAL_FAILURES / r))));
 			if (!found) break;
 			witness = found;
 		}
