@@ -66,7 +66,7 @@ export function hostAccounting(model: PoolModel, outcome: RestartOutcome): HostA
 	}));
 }
 
-export function exactFromOutcome(outcome: RestartOutcome, nodeLimit?: number): { status: ToleranceStatus; result: ExactResult } {
+export function exactFromOutcome(outcome: RestartOutcome, nodeLimit?: number, atLeast?: number): { status: ToleranceStatus; result: ExactResult } {
 	const m = outcome.config.hostRefs.length;
 	if (outcome.nonAgileProtected.length > 0)
 		return {
@@ -76,7 +76,7 @@ export function exactFromOutcome(outcome: RestartOutcome, nodeLimit?: number): {
 	if (outcome.notRestarted.length > 0)
 		return { status: { kind: 'cannot-start', vms: [...outcome.notRestarted] }, result: { ntol: 0, ntolUpper: 0, breaking: null, exact: true, nodes: 0, provedByBound: 0 } };
 	if (outcome.config.vmRefs.length === 0) return { status: { kind: 'no-protected-vms' }, result: { ntol: m, ntolUpper: m, breaking: null, exact: true, nodes: 0, provedByBound: m } };
-	return { status: { kind: 'planned' }, result: exactNtol(outcome.config, nodeLimit === undefined ? {} : { nodeLimit }) };
+	return { status: { kind: 'planned' }, result: exactNtol(outcome.config, { ...(nodeLimit === undefined ? {} : { nodeLimit }), ...(atLeast === undefined ? {} : { atLeast }) }) };
 }
 
 function breakingRefs(config: PlanConfig, status: ToleranceStatus, result: ExactResult): Analysis['breakingSet'] {

@@ -345,9 +345,17 @@ export function provedSafe(config: PlanConfig, s: FailureState, d: number, maxSi
 	return bound.holds(hosts.map((h) => s.free[h] as number), hosts.map((h) => load[h] as number), hostFacts(config, s, hosts, bound), d);
 }
 
-function largestProvedDepth(config: PlanConfig, s: FailureState): number {
+/** The most failures the bound proves harmless from state s (at most `cap`), with one bound for every depth. */
+function largestProvedDepth(config: PlanConfig, s: FailureState, cap = Infinity): number {
+	const hosts = aliveHosts(s);
+	const sizes = movableSizes(config, s, hosts);
+	if (sizes.length === 0 || (sizes[sizes.length - 1] as number) === 0) return Math.min(cap, s.aliveCount - 1);
+	const bound = boundFor(s, sizes);
+	const frees = hosts.map((h) => s.free[h] as number);
+	const hostLoads = hosts.map((h) => s.load[h] as number);
+	const facts = hostFacts(config, s, hosts, bound);
 	let d = 0;
-	while (d + 1 < s.aliveCount && provedSafe(config, s, d + 1)) d++;
+	while (d < cap && d + 1 < s.aliveCount && bound.holds(frees, hostLoads, facts, d + 1)) d++;
 	return d;
 }
 
@@ -599,7 +607,21 @@ const FIRST_PASS_NODES = 1_000;
 /** Host failures the local search replays per length it tries (6,000 sequences of 10). */
 export const DEFAULT_LOCAL_FAILURES = 60_000;
 
-export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?: FailureState; beamWidth?: number; quickSets?: number; localEvaluations?: number } = {}): ExactResult {
+export interface ExactOptions {
+	nodeLimit?: number;
+	start?: FailureState;
+	beamWidth?: number;
+	quickSets?: number;
+	localEvaluations?: number;
+	/**
+	 * Only ask whether the tolerance reaches this many failures: proofs stop there, and an
+	 * answer of `atLeast` means "at least that many" (`exact` false unless it is the truth).
+	 * What-if searches (fixes) ask this many times, and rarely need more.
+	 */
+	atLeast?: number;
+}
+
+export function exactNtol(config: PlanConfig, opts: ExactOptions = {}): ExactResult {
 	const s0 = opts.start ?? initialState(config);
 	const m = s0.aliveCount;
 	let anyVm = false;
@@ -608,7 +630,9 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 	let maxNeed = 0;
 	for (const n of config.need) maxNeed = Math.max(maxNeed, n);
 	const search: Search = { config, maxNeed, nodes: 0, nodeLimit: opts.nodeLimit ?? DEFAULT_NODE_LIMIT, scratch: new Float64Array(config.hostRefs.length), aborted: false, prefixCache: new Map() };
-	const lower = largestProvedDepth(config, s0);
+	const cap = opts.atLeast ?? Infinity;
+	const lower = largestProvedDepth(config, s0, cap);
+	if (lower >= cap) return { ntol: lower, ntolUpper: m - 1, breaking: null, exact: lower >= m - 1, nodes: 0, provedByBound: lower };
 	let witness = greedyDive(config, s0, search.scratch);
 	// The bound is usually tight or one short: look hard for a failure right above it.
 	for (let r = lower + 1; r <= lower + 2 && (!witness || r < witness.hosts.length) && r < m; r++) {
@@ -630,7 +654,7 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 	const deepen = (limit: number): Breaking | 'aborted' | null => {
 		search.nodeLimit = limit;
 		search.aborted = false;
-		const upper = witness ? witness.hosts.length : m;
+		const upper = Math.min(witness ? witness.hosts.length : m, cap + 1);
 		for (let r = proved + 1; r < upper; r++) {
 			const found = findFailure(search, s0, r);
 			if (search.aborted) return 'aborted';
@@ -644,7 +668,7 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 	if (outcome === 'aborted') {
 		// Failing orders can be rare needles, commoner the longer the sequence: a local search of
 		// sequences, one failure shorter each time it succeeds, finds many of them fast.
-		for (let r = (witness?.hosts.length ?? 0) - 1; witness && r > proved; r = witness.hosts.length - 1) {
+		for (let r = Math.min((witness?.hosts.length ?? 0) - 1, cap); witness && r > proved; r = witness.hosts.length - 1) {
 			// A replay costs r failures: the budget is in failures, whatever the depth.
 			const found = localSearchWitness(config, s0, r, opts.localEvaluations ?? Math.max(300, Math.min(6_000, Math.floor(DEFAULT_LOCAL_FAILURES / r))));
 			if (!found) break;
@@ -653,6 +677,8 @@ export function exactNtol(config: PlanConfig, opts: { nodeLimit?: number; start?
 		outcome = deepen(budget);
 	}
 	const known = witness && witness.hosts.length < m ? witness : null;
+	if (outcome === null && proved >= cap && (!witness || witness.hosts.length > cap + 1))
+		return { ntol: proved, ntolUpper: (witness ? witness.hosts.length : m) - 1, breaking: known, exact: false, nodes: search.nodes, provedByBound: lower };
 	if (outcome === 'aborted') return { ntol: proved, ntolUpper: (witness ? witness.hosts.length : m) - 1, breaking: known, exact: false, nodes: search.nodes, provedByBound: lower };
 	if (outcome) return { ntol: proved, ntolUpper: proved, breaking: outcome, exact: true, nodes: search.nodes, provedByBound: lower };
 	return { ntol: proved, ntolUpper: proved, breaking: known, exact: true, nodes: search.nodes, provedByBound: lower };

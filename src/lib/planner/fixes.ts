@@ -18,8 +18,12 @@ export interface FixSuggestions {
 
 const GiB = 1024 ** 3;
 
-function ntolOf(snapshot: Snapshot, model: PoolModel): number {
-	return exactFromOutcome(computeRestartPlan(snapshot, model), 200_000).result.ntol;
+/**
+ * The proved tolerance under a what-if. With `atLeast`, proofs stop at that depth: the searches
+ * below only ask whether a change reaches the target, and most trials are far from it.
+ */
+function ntolOf(snapshot: Snapshot, model: PoolModel, atLeast?: number): number {
+	return exactFromOutcome(computeRestartPlan(snapshot, model), undefined, atLeast).result.ntol;
 }
 
 function withPriorities(whatIf: WhatIf, changes: { vm: Ref; to: string }[]): WhatIf {
@@ -42,10 +46,14 @@ function priorityFix(snapshot: Snapshot, target: number, whatIf: WhatIf, maxChan
 	const changes: { vm: Ref; from: string; to: string }[] = [];
 	for (const vm of model.vms) if (vm.protected && !vm.agility.agile) changes.push({ vm: vm.ref, from: vm.rawPriority, to: 'best-effort' });
 	model = buildModel(snapshot, withPriorities(whatIf, changes));
-	let ntol = ntolOf(snapshot, model);
-	while (ntol < target && changes.length < maxChanges) {
+	let ntol = ntolOf(snapshot, model, target);
+	// A demoted VM keeps running and keeps its memory, so demotions often cannot help at all:
+	// after a few changes that raise nothing, the greedy walk gives up rather than spend a
+	// dozen analyses per change up to the limit.
+	let stalled = 0;
+	while (ntol < target && changes.length < maxChanges && stalled < STALLED_CHANGES) {
 		const outcome = computeRestartPlan(snapshot, model);
-		const { result } = exactFromOutcome(outcome, 200_000);
+		const { result } = exactFromOutcome(outcome);
 		const stranded = new Set((result.breaking?.vms ?? []).map((v) => outcome.config.vmRefs[v]));
 		const protectedVms = model.vms.filter((vm) => vm.protected);
 		const candidates = [...protectedVms.filter((vm) => stranded.has(vm.ref)), ...[...protectedVms].sort((a, b) => b.need - a.need).slice(0, 12)];
@@ -54,11 +62,12 @@ function priorityFix(snapshot: Snapshot, target: number, whatIf: WhatIf, maxChan
 		for (const vm of candidates) {
 			if (seen.has(vm.ref)) continue;
 			seen.add(vm.ref);
-			const trial = ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, [...changes, { vm: vm.ref, to: 'best-effort' }])));
+			const trial = ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, [...changes, { vm: vm.ref, to: 'best-effort' }])), target);
 			if (!best || trial > best.ntol || (trial === best.ntol && vm.need > best.need)) best = { vm: vm.ref, from: vm.rawPriority, ntol: trial, need: vm.need };
 		}
 		if (!best) return null;
 		changes.push({ vm: best.vm, from: best.from, to: 'best-effort' });
+		stalled = best.ntol > ntol ? 0 : stalled + 1;
 		ntol = best.ntol;
 		model = buildModel(snapshot, withPriorities(whatIf, changes));
 	}
@@ -68,7 +77,7 @@ function priorityFix(snapshot: Snapshot, target: number, whatIf: WhatIf, maxChan
 		const change = changes[i];
 		if (!change || !buildModel(snapshot, whatIf).vmByRef.get(change.vm)?.agility.agile) continue;
 		const without = changes.filter((_, k) => k !== i);
-		const n = ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, without)));
+		const n = ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, without)), target);
 		if (n >= target) {
 			changes.splice(i, 1);
 			ntol = n;
@@ -77,7 +86,9 @@ function priorityFix(snapshot: Snapshot, target: number, whatIf: WhatIf, maxChan
 	const agile = (ref: Ref) => buildModel(snapshot, whatIf).vmByRef.get(ref)?.agility.agile ?? false;
 	const forced = changes.filter((c) => !agile(c.vm));
 	const chosen = changes.filter((c) => agile(c.vm));
-	if (chosen.length <= 1) return { kind: 'priorities', changes, ntol, minimal: true };
+	// The trials stopped at the target; the fix reports the whole tolerance it reaches.
+	const done = (final: typeof changes, minimal: boolean): Fix => ({ kind: 'priorities', changes: final, ntol: ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, final))), minimal });
+	if (chosen.length <= 1) return done(changes, true);
 	// Two changes are the fewest once no single one reaches the target. The tolerance need not
 	// be monotone in which VMs are protected (greedy packing has anomalies), so each protected
 	// VM is tried on its own; on pools with many protected VMs that is left undone.
@@ -86,24 +97,26 @@ function priorityFix(snapshot: Snapshot, target: number, whatIf: WhatIf, maxChan
 		if (singles.length <= MINIMALITY_PROOF_VMS) {
 			for (const vm of singles) {
 				const one = [...forced, { vm: vm.ref, from: vm.rawPriority, to: 'best-effort' }];
-				const n = ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, one)));
-				if (n >= target) return { kind: 'priorities', changes: one, ntol: n, minimal: true };
+				if (ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, one)), target) >= target) return done(one, true);
 			}
-			return { kind: 'priorities', changes, ntol, minimal: true };
+			return done(changes, true);
 		}
 	}
-	return { kind: 'priorities', changes, ntol, minimal: false };
+	return done(changes, false);
 }
+
+/** Changes in a row that raise nothing before the priority search gives up. */
+const STALLED_CHANGES = 4;
 
 /** Above this many protected VMs, a two-change priority fix is not proved minimal (one analysis per VM). */
 const MINIMALITY_PROOF_VMS = 150;
 
 /** Least extra memory on one host (binary search in 1 GiB steps) that reaches the target. */
 function memoryFixForHosts(snapshot: Snapshot, target: number, whatIf: WhatIf, hosts: Ref[], limitBytes: number): Fix | null {
-	const trial = (bytes: number) => {
+	const trial = (bytes: number, atLeast: number | undefined = target) => {
 		const extraMemory = { ...(whatIf.extraMemory ?? {}) };
 		for (const h of hosts) extraMemory[h] = (extraMemory[h] ?? 0) + bytes;
-		return ntolOf(snapshot, buildModel(snapshot, { ...whatIf, extraMemory }));
+		return ntolOf(snapshot, buildModel(snapshot, { ...whatIf, extraMemory }), atLeast);
 	};
 	let hi = Math.ceil(limitBytes / GiB);
 	if (trial(hi * GiB) < target) return null;
@@ -113,7 +126,7 @@ function memoryFixForHosts(snapshot: Snapshot, target: number, whatIf: WhatIf, h
 		if (trial(mid * GiB) >= target) hi = mid;
 		else lo = mid;
 	}
-	return { kind: 'memory', hosts: hosts.map((host) => ({ host, bytes: hi * GiB })), totalBytes: hi * GiB * hosts.length, ntol: trial(hi * GiB) };
+	return { kind: 'memory', hosts: hosts.map((host) => ({ host, bytes: hi * GiB })), totalBytes: hi * GiB * hosts.length, ntol: trial(hi * GiB, undefined) };
 }
 
 /** Ranked fixes that would raise the exact tolerance to `target`. */
