@@ -86,6 +86,20 @@ describe('exactNtol against the plain exhaustive reference', () => {
 		);
 	});
 
+	it('asked only whether it reaches n failures, it answers that as the reference does', () => {
+		fc.assert(
+			fc.property(smallConfig, fc.integer({ min: 0, max: 5 }), (config, n) => {
+				const truth = referenceNtol(config);
+				const decided = exactNtol(config, { atLeast: n });
+				expect(decided.ntol >= n).toBe(truth >= n);
+				// Below the question the answer is the whole truth; at it, never more than the truth.
+				if (truth < n) expect(decided.ntol).toBe(truth);
+				else expect(decided.ntol).toBeLessThanOrEqual(truth);
+			}),
+			{ numRuns: 400 }
+		);
+	});
+
 	it('on medium pools (6–9 hosts) where the search has to work, it still matches the reference', () => {
 		const medium = fc
 			.record({
