@@ -377,8 +377,9 @@ const slackScratch = new WeakMap<PlanConfig, SlackScratch>();
  * (a′) for the one set R = remaining at every size of a VM on R (a stranded VM has one of these
  * sizes and started on R, so each candidate has its owner in R), i.e.
  *   budget(s) − (Σ_R load + Σ_R max(0, free − s) − min_{h∈R} small_h(s)),
- * and (b) when (a′) does not clear it. Written without allocation: it runs at every node of the
- * order search.
+ * and (b) when (a′) does not clear it. The last host h must hold the stranded VM: it has one of
+ * that size already or room to receive one (frees only fall), so only such hosts count in the
+ * minimum. Written without allocation: it runs at every node of the order search.
  */
 function setSlack(config: PlanConfig, s: FailureState, remaining: number[]): number {
 	const table = sizeTable(config);
@@ -410,12 +411,15 @@ function setSlack(config: PlanConfig, s: FailureState, remaining: number[]): num
 			const r = table.rank[vm] as number;
 			bucket[r] = (bucket[r] as number) + (config.need[vm] as number);
 		}
-		// small_h at the i-th size: memory of h's VMs of the smaller sizes.
+		// small_h at the i-th size: memory of h's VMs of the smaller sizes. Only a host that
+		// holds a VM of that size, or has room to receive one, can be the last to fail with it.
+		const free = s.free[h] as number;
 		let below = 0;
 		for (let i = 0; i < count; i++) {
 			const r = sorted[i] as number;
-			if (below < (minSmall[i] as number)) minSmall[i] = below;
-			below += bucket[r] as number;
+			const held = bucket[r] as number;
+			if (below < (minSmall[i] as number) && (held > 0 || free >= (table.sizes[r] as number) || (table.sizes[r] as number) <= 0)) minSmall[i] = below;
+			below += held;
 			bucket[r] = 0;
 		}
 	}
@@ -434,6 +438,7 @@ function setSlack(config: PlanConfig, s: FailureState, remaining: number[]): num
 			above--;
 		}
 		const budget = size + aboveSum - above * size;
+		if (!Number.isFinite(minSmall[i] as number)) continue; // no host can strand a VM of this size
 		let danger = loadR - (minSmall[i] as number);
 		for (const h of remaining) danger += Math.max(0, (s.free[h] as number) - size);
 		least = Math.min(least, budget - danger);
