@@ -471,7 +471,7 @@ function setSlack(config: PlanConfig, s: FailureState, remaining: number[]): num
  * to fail and the VMs they hold, the only ones that can still move) are cut, and the others are
  * tried closest to a failure first, so a failing order, when there is one, tends to come early.
  */
-function orderThatFails(search: Search, s: FailureState, remaining: number[], prefix: string, tracked: Uint8Array): Breaking | null {
+function orderThatFails(search: Search, s: FailureState, remaining: number[], prefix: string, tracked: Uint8Array, depth = 0): Breaking | null {
 	if (search.aborted) return null;
 	if (++search.nodes > search.nodeLimit) {
 		search.aborted = true;
@@ -486,11 +486,14 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 	const children: { h: number; state: FailureState; rest: number[]; key: string; slack: number }[] = [];
 	for (const h of remaining) {
 		const rest = remaining.filter((x) => x !== h);
+		// The first two failures from the root are shared by many sets: those states are kept
+		// whole (every host tracked) and cached; deeper ones are the set's own.
 		const key = `${prefix},${h}`;
-		let next = search.prefixCache.get(key);
+		const shared = depth < SHARED_PREFIX_DEPTH;
+		let next = shared ? search.prefixCache.get(key) : undefined;
 		if (!next) {
-			next = failHost(search.config, s, h, tracked);
-			if (search.prefixCache.size < 4_000) search.prefixCache.set(key, next);
+			next = failHost(search.config, s, h, shared ? undefined : tracked);
+			if (shared && search.prefixCache.size < 4_096) search.prefixCache.set(key, next);
 		}
 		if (!next.ok) return { hosts: [h], vms: next.unplaced };
 		if (rest.length === 1) {
@@ -507,7 +510,7 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 	}
 	children.sort((a, b) => a.slack - b.slack);
 	for (const child of children) {
-		const deeper = orderThatFails(search, child.state, child.rest, child.key, tracked);
+		const deeper = orderThatFails(search, child.state, child.rest, child.key, tracked, depth + 1);
 		if (deeper) return { hosts: [child.h, ...deeper.hosts], vms: deeper.vms };
 		if (search.aborted) return null;
 	}
@@ -566,11 +569,10 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 					}
 					return likelyOrders(search.config, s0, chosen);
 				}
-				// Only the set's own hosts are read below, so only theirs are tracked; the
-				// cache of failure prefixes is per set for the same reason.
+				// Past the shared prefixes only the set's own hosts are read, so only theirs are tracked.
 				const tracked = new Uint8Array(s0.alive.length);
 				for (const h of chosen) tracked[h] = 1;
-				return orderThatFails(search, s0, chosen.slice(), key, tracked);
+				return orderThatFails(search, s0, chosen.slice(), '', tracked);
 			}
 			const need = r - chosen.length;
 			for (let idx = start; idx <= order.length - need; idx++) {
@@ -602,6 +604,9 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 	}
 	return null;
 }
+
+/** Failures from the root whose states are cached whole and shared between the sets searched. */
+const SHARED_PREFIX_DEPTH = 2;
 
 /** About a second of search on this class of machine; callers may raise it. */
 export const DEFAULT_NODE_LIMIT = 12_000;
