@@ -85,6 +85,34 @@ function loads(_config: PlanConfig, s: FailureState): Float64Array {
 const MAX_CANDIDATE_SIZES = 128;
 
 /**
+ * (b)'s table: best[K] = max over k ≤ K of T_k − (k − 1)·sMax, T_k the sum of the k largest free
+ * memories (`freesAsc` ascending); all −Infinity when a free memory is negative.
+ */
+function bestTopFrees(freesAsc: Float64Array, sMax: number): Float64Array {
+	const m = freesAsc.length;
+	const best = new Float64Array(m + 1).fill(-Infinity);
+	if (m > 0 && (freesAsc[0] as number) < 0) return best;
+	let top = 0;
+	let most = -Infinity;
+	for (let k = 1; k <= m; k++) {
+		top += freesAsc[m - k] as number;
+		most = Math.max(most, top - (k - 1) * sMax);
+		best[k] = most;
+	}
+	return best;
+}
+
+/** (b) for every step of any order of d failing hosts with these caps (descending), m live hosts. */
+function holdsCapacity(best: Float64Array, m: number, capsDesc: ArrayLike<number>, d: number): boolean {
+	let lost = 0;
+	for (let i = 1; i <= d; i++) {
+		lost += capsDesc[i - 1] as number;
+		if ((best[m - i] as number) < lost) return false;
+	}
+	return true;
+}
+
+/**
  * What the bound knows of each host in a list, per candidate size c: `smalls[c][k]`, the memory
  * of the VMs on host k certainly still waiting when a VM of that size is placed, and (when the
  * candidates are the exact VM sizes) `owners[c][k]`, whether host k holds a VM of that size.
@@ -140,17 +168,7 @@ export class Bound {
 			for (const f of frees) excess += Math.max(0, f - s);
 			return s + excess;
 		});
-		this.best = new Float64Array(this.m + 1).fill(-Infinity);
-		if (frees.every((f) => f >= 0)) {
-			const sorted = [...frees].sort((a, b) => b - a);
-			let top = 0;
-			let best = -Infinity;
-			for (let k = 1; k <= this.m; k++) {
-				top += sorted[k - 1] as number;
-				best = Math.max(best, top - (k - 1) * sMax);
-				this.best[k] = best;
-			}
-		}
+		this.best = bestTopFrees(Float64Array.from(frees).sort(), sMax);
 	}
 
 	/** (a′) for VM size s: danger(h) = load(h) + max(0, free(h) − s). */
@@ -160,12 +178,7 @@ export class Bound {
 
 	/** (b) for every step of any order of failing hosts with these caps (sorted descending). */
 	holdsB(capsDesc: ArrayLike<number>, d: number): boolean {
-		let lost = 0;
-		for (let i = 1; i <= d; i++) {
-			lost += capsDesc[i - 1] as number;
-			if ((this.best[this.m - i] as number) < lost) return false;
-		}
-		return true;
+		return holdsCapacity(this.best, this.m, capsDesc, d);
 	}
 
 	/**
@@ -445,23 +458,10 @@ function setSlack(config: PlanConfig, s: FailureState, remaining: number[]): num
 	}
 	if (least > 0) return least;
 	// (b): the sum of the k largest frees against what any order of R's failures can take.
-	if ((live[0] as number) < 0 || remaining.length >= alive) return least;
+	if (remaining.length >= alive) return least;
 	const sMax = table.sizes[sorted[count - 1] as number] as number;
 	const caps = remaining.map((h) => (s.free[h] as number) + (s.load[h] as number)).sort((a, b) => b - a);
-	let top = 0;
-	let best = -Infinity;
-	const bestAt = new Float64Array(alive + 1).fill(-Infinity);
-	for (let k = 1; k <= alive; k++) {
-		top += live[alive - k] as number;
-		best = Math.max(best, top - (k - 1) * sMax);
-		bestAt[k] = best;
-	}
-	let lost = 0;
-	for (let i = 1; i <= remaining.length; i++) {
-		lost += caps[i - 1] as number;
-		if ((bestAt[alive - i] as number) < lost) return least;
-	}
-	return Infinity;
+	return holdsCapacity(bestTopFrees(live, sMax), alive, caps, remaining.length) ? Infinity : least;
 }
 
 /**
