@@ -1,4 +1,5 @@
 import { packBiggestFit } from './binpack';
+import { seededRandom } from '../seeded-random';
 import { failHost, failureSucceeds, type FailureState, type PlanConfig } from './config';
 
 /**
@@ -163,18 +164,6 @@ export function replay(config: PlanConfig, s0: FailureState, order: readonly num
 	return { slack, breaking: null };
 }
 
-/** A small deterministic generator, so the same pool always gets the same search (and answer). */
-function generator(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
 /**
  * Local search over sequences of exactly r failures: start from the hosts with most capacity
  * (and random picks among the next ones), then swap, move or replace hosts, keeping any change
@@ -187,7 +176,8 @@ export function localSearchWitness(config: PlanConfig, s0: FailureState, r: numb
 	for (let h = 0; h < s0.alive.length; h++) if (s0.alive[h]) hosts.push(h);
 	const m = hosts.length;
 	if (r < 1 || r >= m) return null;
-	const random = generator(m * 7919 + r * 104729 + config.vmRefs.length);
+	// Seeded from the pool's shape: the same pool always gets the same search (and answer).
+	const random = seededRandom(m * 7919 + r * 104729 + config.vmRefs.length);
 	const pick = (n: number) => Math.floor(random() * n);
 	const cap = (h: number) => (s0.free[h] as number) + (s0.load[h] as number);
 	const byCap = [...hosts].sort((a, b) => cap(b) - cap(a) || a - b);

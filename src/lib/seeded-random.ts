@@ -1,0 +1,14 @@
+/**
+ * A seeded generator (mulberry32): the simulated pool builds identical scenarios with it, and
+ * the planner's local search draws from it so the same pool always gets the same answer.
+ */
+export function seededRandom(seed: number): () => number {
+	let state = seed >>> 0;
+	return () => {
+		state = (state + 0x6d2b79f5) >>> 0;
+		let t = state;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
