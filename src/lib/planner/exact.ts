@@ -488,8 +488,8 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 		const rest = remaining.filter((x) => x !== h);
 		// The first two failures from the root are shared by many sets: those states are kept
 		// whole (every host tracked) and cached; deeper ones are the set's own.
-		const key = `${prefix},${h}`;
 		const shared = depth < SHARED_PREFIX_DEPTH;
+		const key = shared ? `${prefix},${h}` : '';
 		let next = shared ? search.prefixCache.get(key) : undefined;
 		if (!next) {
 			next = failHost(search.config, s, h, shared ? undefined : tracked);
