@@ -1,6 +1,6 @@
 import type { Ref, Snapshot } from '../xapi/records';
 import { computeRestartPlan, type PlanConfig, type RestartOutcome } from './config';
-import { exactNtol, type ExactResult } from './exact';
+import { exactNtol, type ExactOptions, type ExactResult } from './exact';
 import { buildModel } from './model';
 import { toolstackNtolDetailed, type Strategy } from './toolstack';
 import type { PoolModel, WhatIf } from './types';
@@ -66,7 +66,7 @@ export function hostAccounting(model: PoolModel, outcome: RestartOutcome): HostA
 	}));
 }
 
-export function exactFromOutcome(outcome: RestartOutcome, nodeLimit?: number, atLeast?: number): { status: ToleranceStatus; result: ExactResult } {
+export function exactFromOutcome(outcome: RestartOutcome, options: ExactOptions = {}): { status: ToleranceStatus; result: ExactResult } {
 	const m = outcome.config.hostRefs.length;
 	if (outcome.nonAgileProtected.length > 0)
 		return {
@@ -76,7 +76,7 @@ export function exactFromOutcome(outcome: RestartOutcome, nodeLimit?: number, at
 	if (outcome.notRestarted.length > 0)
 		return { status: { kind: 'cannot-start', vms: [...outcome.notRestarted] }, result: { ntol: 0, ntolUpper: 0, breaking: null, exact: true, nodes: 0, provedByBound: 0 } };
 	if (outcome.config.vmRefs.length === 0) return { status: { kind: 'no-protected-vms' }, result: { ntol: m, ntolUpper: m, breaking: null, exact: true, nodes: 0, provedByBound: m } };
-	return { status: { kind: 'planned' }, result: exactNtol(outcome.config, { ...(nodeLimit === undefined ? {} : { nodeLimit }), ...(atLeast === undefined ? {} : { atLeast }) }) };
+	return { status: { kind: 'planned' }, result: exactNtol(outcome.config, options) };
 }
 
 function breakingRefs(config: PlanConfig, status: ToleranceStatus, result: ExactResult): Analysis['breakingSet'] {
@@ -89,7 +89,7 @@ function breakingRefs(config: PlanConfig, status: ToleranceStatus, result: Exact
 /** Everything about the pool's failover capacity under a what-if. */
 export function analyseModel(snapshot: Snapshot, model: PoolModel, opts: { nodeLimit?: number } = {}): Analysis {
 	const outcome = computeRestartPlan(snapshot, model);
-	const { status, result } = exactFromOutcome(outcome, opts.nodeLimit);
+	const { status, result } = exactFromOutcome(outcome, opts.nodeLimit === undefined ? {} : { nodeLimit: opts.nodeLimit });
 	// The exact search's proof also answers the toolstack's exhaustive checks (same question).
 	const toolstack = toolstackNtolDetailed(outcome, status.kind === 'planned' ? result : undefined);
 	const nonAgile = model.vms

@@ -18,12 +18,17 @@ export interface FixSuggestions {
 
 const GiB = 1024 ** 3;
 
+/** Sequences the local search replays in each "does this reach the target?" trial. */
+const TRIAL_LOCAL_EVALUATIONS = 1_000;
+
 /**
  * The proved tolerance under a what-if. With `atLeast`, proofs stop at that depth: the searches
- * below only ask whether a change reaches the target, and most trials are far from it.
+ * below only ask whether a change reaches the target, and most trials are far from it. Those
+ * trials also give the local search a smaller budget: near the target it mostly looks for a
+ * failing sequence that does not exist, and fixes ask dozens of such questions.
  */
 function ntolOf(snapshot: Snapshot, model: PoolModel, atLeast?: number): number {
-	return exactFromOutcome(computeRestartPlan(snapshot, model), undefined, atLeast).result.ntol;
+	return exactFromOutcome(computeRestartPlan(snapshot, model), atLeast === undefined ? {} : { atLeast, localEvaluations: TRIAL_LOCAL_EVALUATIONS }).result.ntol;
 }
 
 function withPriorities(whatIf: WhatIf, changes: { vm: Ref; to: string }[]): WhatIf {
@@ -142,11 +147,19 @@ export function suggestFixes(snapshot: Snapshot, target: number, whatIf: WhatIf 
 		const live = model.hosts.filter((h) => h.live);
 		const limit = Math.max(64 * GiB, ...live.map((h) => h.memoryTotal)) * Math.max(1, target);
 		const memory: Fix[] = [];
-		// Per-host search costs one exact analysis per step: on big pools try the hosts that the
-		// greedy rule fills first (most free memory) and the hosts of the breaking set.
-		const candidates = live.length <= 16 ? live : [...live].sort((a, b) => b.free - a.free).slice(0, 16);
-		for (const h of candidates) {
+		// Each search costs one analysis per step. The greedy rule fills the hosts with most free
+		// memory first, so memory added there is used first: on big pools try those one by one,
+		// and as groups of the 2, 4, 8 and 16 roomiest (several failures need room on several
+		// hosts; one host alone rarely helps), besides every host at once.
+		const roomiest = [...live].sort((a, b) => b.free - a.free);
+		const singles = live.length <= 16 ? live : roomiest.slice(0, 8);
+		for (const h of singles) {
 			const fix = memoryFixForHosts(snapshot, target, whatIf, [h.ref], limit);
+			if (fix) memory.push(fix);
+		}
+		for (const size of [2, 4, 8, 16]) {
+			if (size >= live.length) break;
+			const fix = memoryFixForHosts(snapshot, target, whatIf, roomiest.slice(0, size).map((h) => h.ref), limit);
 			if (fix) memory.push(fix);
 		}
 		const everywhere = memoryFixForHosts(snapshot, target, whatIf, live.map((h) => h.ref), limit);

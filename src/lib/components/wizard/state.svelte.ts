@@ -56,10 +56,13 @@ export class WizardState {
 	demoted = $state.raw<string[]>([]);
 
 	#planner: PlannerConnection;
+	/** Fixes can take seconds on big pools: a worker of their own keeps the maximum live meanwhile. */
+	#fixesPlanner: PlannerConnection;
 
-	constructor(snapshot: Snapshot, planner: PlannerConnection) {
+	constructor(snapshot: Snapshot, planner: PlannerConnection, fixesPlanner: PlannerConnection = planner) {
 		this.snapshot = snapshot;
 		this.#planner = planner;
+		this.#fixesPlanner = fixesPlanner;
 		this.current = currentConfiguration(snapshot);
 		this.rows = configurableVms(snapshot);
 		this.srOptions = heartbeatSrOptions(snapshot);
@@ -210,11 +213,11 @@ export class WizardState {
 			this.fixesComputing = false;
 			return;
 		}
-		const id = this.#planner.issue('fixes');
+		const id = this.#fixesPlanner.issue('fixes');
 		this.fixesComputing = true;
-		this.#planner.api.suggestFixes(this.ntol, this.#whatIf(), id).then(
+		this.#fixesPlanner.api.suggestFixes(this.ntol, this.#whatIf(), id).then(
 			(answer) => {
-				if (!this.#planner.isCurrent('fixes', answer)) return;
+				if (!this.#fixesPlanner.isCurrent('fixes', answer)) return;
 				this.fixesComputing = false;
 				this.fixes = 'result' in answer ? answer.result : null;
 			},
