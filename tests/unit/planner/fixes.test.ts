@@ -76,3 +76,26 @@ describe('suggestFixes when two changes are the fewest', () => {
 		expect(analyse(pool.snapshot, { priorities: Object.fromEntries(fix.changes.map((c) => [c.vm, c.to])) }).ntol).toBe(1);
 	});
 });
+
+describe('suggestFixes with memory on a group of hosts', () => {
+	// Five 64 GiB hosts: h0 and h1 run one protected 12 GiB VM each (lots of room), h2–h4 four
+	// each (about 10 GiB left). The roomiest hosts take the VMs of failed ones first, so memory
+	// added to them is used first; one host alone is not enough for two failures.
+	const pool = tinyPool(
+		[{ memGiB: 64 }, { memGiB: 64 }, { memGiB: 64 }, { memGiB: 64 }, { memGiB: 64 }],
+		[0, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4].map((host) => ({ host, memGiB: 12 }))
+	);
+
+	it('finds a group fix cheaper than memory everywhere, and it works', () => {
+		const result = suggestFixes(pool.snapshot, analyse(pool.snapshot).ntol + 1);
+		const memory = result.fixes.filter((f) => f.kind === 'memory');
+		const everywhere = memory.find((f) => f.kind === 'memory' && f.hosts.length === pool.hosts.length);
+		const group = memory.find((f) => f.kind === 'memory' && f.hosts.length > 1 && f.hosts.length < pool.hosts.length);
+		if (group?.kind !== 'memory' || everywhere?.kind !== 'memory') throw new Error('expected a group fix and an everywhere fix');
+		expect(group.totalBytes).toBeLessThan(everywhere.totalBytes);
+		expect(memory[0]).toBe(group);
+		const extraMemory = Object.fromEntries(group.hosts.map((h) => [h.host, h.bytes]));
+		expect(analyse(pool.snapshot, { extraMemory }).ntol).toBeGreaterThanOrEqual(result.target);
+		expect(group.ntol).toBe(analyse(pool.snapshot, { extraMemory }).ntol);
+	});
+});
