@@ -47,6 +47,19 @@ test('hosts picked on the topology (mouse and keyboard) show placements, losses,
 	await expect(page.getByTestId('gantt-bar').filter({ hasText: 'app-1' })).toHaveCount(1);
 	await expect(page.getByTestId('gantt-group')).not.toHaveCount(0);
 
+	// Boot time is the planner's assumption to change: a longer boot ends the restarts later; a
+	// bad value is named and changes nothing.
+	const finished = page.getByTestId('timeline-finished');
+	const before = Number(await finished.getAttribute('data-seconds'));
+	await page.getByTestId('boot-seconds').fill('0');
+	await page.getByTestId('boot-seconds').press('Enter');
+	await expect(page.getByRole('alert').filter({ hasText: 'Boot time must be a whole number' })).toContainText('"0"');
+	await expect(finished).toHaveAttribute('data-seconds', String(before));
+	await page.getByTestId('boot-seconds').fill('90');
+	await page.getByTestId('boot-seconds').press('Enter');
+	await expect(page.getByRole('alert').filter({ hasText: 'Boot time' })).toHaveCount(0);
+	await expect.poll(async () => Number(await finished.getAttribute('data-seconds'))).toBeGreaterThan(before);
+
 	// Keyboard: Tab from host 1 to host 2, Enter adds it, Space removes it again.
 	await hostButton(page, 'xcp-host-1').focus();
 	await page.keyboard.press('Tab');

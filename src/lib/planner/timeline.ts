@@ -1,7 +1,16 @@
+import * as v from 'valibot';
 import type { Ref, Snapshot } from '../xapi/records';
 import { failoverPlan } from './failover';
 import { buildModel } from './model';
 import type { WhatIf } from './types';
+
+/** What a caller may ask of the timeline, checked where requests cross into the planner. */
+export const TimelineOptionsSchema = v.strictObject({
+	detectionSeconds: v.optional(v.pipe(v.number(), v.integer('must be a whole number of seconds'), v.minValue(0), v.maxValue(86_400))),
+	bootSeconds: v.optional(v.pipe(v.number(), v.integer('must be a whole number of seconds'), v.minValue(1), v.maxValue(3_600))),
+	retries: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(0), v.maxValue(20))),
+	retryIntervalSeconds: v.optional(v.pipe(v.number(), v.integer('must be a whole number of seconds'), v.minValue(0), v.maxValue(86_400)))
+});
 
 export interface TimelineOptions {
 	/** Seconds before the failure is declared (default: the pool's HA timeout, 60). */

@@ -4,7 +4,8 @@ import { failoverPlan, type FailoverPlan } from './failover';
 import { suggestFixes, exactPlacementAfterFailure, type FixSuggestions } from './fixes';
 import { buildModel } from './model';
 import { parseSnapshot, type SnapshotIssue } from './parse';
-import { restartTimeline, type Timeline, type TimelineOptions } from './timeline';
+import * as v from 'valibot';
+import { restartTimeline, TimelineOptionsSchema, type Timeline, type TimelineOptions } from './timeline';
 import { toolstackFailoverPlan } from './toolstack';
 import type { WhatIf } from './types';
 
@@ -69,8 +70,14 @@ export function createPlannerApi() {
 		failoverPlan(failedHosts: Ref[], whatIf: WhatIf, requestId: number): Promise<Answer<FailoverPlan>> {
 			return run('failoverPlan', requestId, JSON.stringify([failedHosts, whatIf]), (s) => failoverPlan(s, failedHosts, whatIf));
 		},
-		restartTimeline(failedHosts: Ref[], whatIf: WhatIf, opts: TimelineOptions, requestId: number): Promise<Answer<Timeline>> {
-			return run('restartTimeline', requestId, JSON.stringify([failedHosts, whatIf, opts]), (s) => restartTimeline(s, failedHosts, whatIf, opts));
+		async restartTimeline(failedHosts: Ref[], whatIf: WhatIf, opts: TimelineOptions, requestId: number): Promise<Answer<Timeline>> {
+			const checked = v.safeParse(TimelineOptionsSchema, opts);
+			if (!checked.success) {
+				const issue = checked.issues[0];
+				const field = issue ? v.getDotPath(issue) : null;
+				return { requestId, generation, stale: false, error: { code: 'INVALID_INPUT', message: `timeline options${field ? `.${field}` : ''}: ${issue?.message ?? 'invalid'}` } };
+			}
+			return run('restartTimeline', requestId, JSON.stringify([failedHosts, whatIf, checked.output]), (s) => restartTimeline(s, failedHosts, whatIf, checked.output));
 		},
 		suggestFixes(target: number, whatIf: WhatIf, requestId: number): Promise<Answer<FixSuggestions>> {
 			return run('suggestFixes', requestId, JSON.stringify([target, whatIf]), (s) => suggestFixes(s, target, whatIf));

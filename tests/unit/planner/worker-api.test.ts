@@ -14,6 +14,26 @@ describe('planner worker API', () => {
 		if (!bad.ok) expect(bad.issues[0]?.path).toBe('VM.OpaqueRef:x.memory_static_max');
 	});
 
+	it('checks timeline options and names the bad one; a longer boot moves the finish', async () => {
+		const api = createPlannerApi();
+		api.load(JSON.parse(JSON.stringify(pool.snapshot)));
+		const failed = [pool.hosts[0] as string];
+		for (const [opts, field] of [
+			[{ bootSeconds: 0 }, 'bootSeconds'],
+			[{ bootSeconds: 2.5 }, 'bootSeconds'],
+			[{ retries: -1 }, 'retries'],
+			[{ bootSeconds: 30, colour: 'red' }, 'colour']
+		] as const) {
+			const answer = await api.restartTimeline(failed, {}, opts as never, 1);
+			expect(answer).toMatchObject({ stale: false, error: { code: 'INVALID_INPUT' } });
+			if ('error' in answer) expect(answer.error.message).toContain(field);
+		}
+		const quick = await api.restartTimeline(failed, {}, { bootSeconds: 30 }, 2);
+		const slow = await api.restartTimeline(failed, {}, { bootSeconds: 90 }, 3);
+		if (!('result' in quick) || !('result' in slow)) throw new Error('expected timelines');
+		expect(slow.result.finishedAt - quick.result.finishedAt).toBe(60);
+	});
+
 	it('answers with the request id and generation; superseded requests come back stale', async () => {
 		const api = createPlannerApi();
 		const loaded = api.load(JSON.parse(JSON.stringify(pool.snapshot)));
