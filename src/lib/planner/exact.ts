@@ -58,7 +58,7 @@ export interface ExactResult {
 	ntol: number;
 	/** Host ids in failure order whose failure leaves VMs without room, and those VM ids. */
 	breaking: Breaking | null;
-	/** True unless the node budget ran out (then ntol is a proved lower bound). */
+	/** True unless the node budget ran out or `atLeast` stopped the proofs (then ntol is a proved lower bound). */
 	exact: boolean;
 	/** Proved upper limit: equal to ntol when exact; otherwise a failing sequence one longer is known. */
 	ntolUpper: number;
@@ -69,16 +69,11 @@ export interface ExactResult {
 
 interface Search {
 	config: PlanConfig;
-	maxNeed: number;
 	nodes: number;
 	nodeLimit: number;
 	scratch: Float64Array;
 	aborted: boolean;
 	prefixCache: Map<string, ReturnType<typeof failHost>>;
-}
-
-function loads(_config: PlanConfig, s: FailureState): Float64Array {
-	return s.load;
 }
 
 /** At most this many candidate VM sizes per bound (more are merged into intervals, still sound). */
@@ -353,7 +348,7 @@ export function provedSafe(config: PlanConfig, s: FailureState, d: number, maxSi
 	const hosts = aliveHosts(s);
 	const sizes = movableSizes(config, s, hosts);
 	if (sizes.length === 0 || (sizes[sizes.length - 1] as number) === 0) return true;
-	const load = loads(config, s);
+	const load = s.load;
 	const bound = boundFor(s, sizes, maxSizes);
 	return bound.holds(hosts.map((h) => s.free[h] as number), hosts.map((h) => load[h] as number), hostFacts(config, s, hosts, bound), d);
 }
@@ -526,7 +521,7 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
  * harmless; the orders of the others are searched.
  */
 function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets: number }): Breaking | null {
-	const load = loads(search.config, s0);
+	const load = s0.load;
 	const hosts = aliveHosts(s0);
 	const sizes = movableSizes(search.config, s0, hosts);
 	if (sizes.length === 0) return null;
@@ -639,7 +634,7 @@ export function exactNtol(config: PlanConfig, opts: ExactOptions = {}): ExactRes
 	if (!anyVm && config.vmRefs.length === 0) return { ntol: m, ntolUpper: m, breaking: null, exact: true, nodes: 0, provedByBound: m };
 	let maxNeed = 0;
 	for (const n of config.need) maxNeed = Math.max(maxNeed, n);
-	const search: Search = { config, maxNeed, nodes: 0, nodeLimit: opts.nodeLimit ?? DEFAULT_NODE_LIMIT, scratch: new Float64Array(config.hostRefs.length), aborted: false, prefixCache: new Map() };
+	const search: Search = { config, nodes: 0, nodeLimit: opts.nodeLimit ?? DEFAULT_NODE_LIMIT, scratch: new Float64Array(config.hostRefs.length), aborted: false, prefixCache: new Map() };
 	const cap = opts.atLeast ?? Infinity;
 	const lower = largestProvedDepth(config, s0, cap);
 	if (lower >= cap) return { ntol: lower, ntolUpper: m - 1, breaking: null, exact: lower >= m - 1, nodes: 0, provedByBound: lower };
