@@ -373,8 +373,8 @@ interface SlackScratch {
 	bucket: Float64Array;
 	marked: Uint8Array;
 	ranks: Int32Array;
-	/** Per marked size (ascending): least small-VM memory over the hosts, Σ of danger parts. */
-	minSmall: Float64Array;
+	/** Per marked size (ascending): the (a′) margin before the last host's waiting VMs. */
+	margin: Float64Array;
 	frees: Float64Array;
 }
 
@@ -387,17 +387,20 @@ const slackScratch = new WeakMap<PlanConfig, SlackScratch>();
  *   budget(s) − (Σ_R load + Σ_R max(0, free − s) − min_{h∈R} small_h(s)),
  * and (b) when (a′) does not clear it. The last host h must hold the stranded VM: it has one of
  * that size already or room to receive one (frees only fall), so only such hosts count in the
- * minimum. Written without allocation: it runs at every node of the order search.
+ * minimum. `lastSlack[k]`, when given, is the slack with remaining[k] as the last to fail: where
+ * it is > 0 that host cannot be last (the search then never fails it while it is the only
+ * candidate left). Written without allocation: it runs at every node of the order search.
  */
-function setSlack(config: PlanConfig, s: FailureState, remaining: number[]): number {
+function setSlack(config: PlanConfig, s: FailureState, remaining: number[], lastSlack?: Float64Array): number {
 	const table = sizeTable(config);
 	const t = table.sizes.length;
 	let scratch = slackScratch.get(config);
 	if (!scratch) {
-		scratch = { bucket: new Float64Array(t), marked: new Uint8Array(t), ranks: new Int32Array(t), minSmall: new Float64Array(t), frees: new Float64Array(s.alive.length) };
+		scratch = { bucket: new Float64Array(t), marked: new Uint8Array(t), ranks: new Int32Array(t), margin: new Float64Array(t), frees: new Float64Array(s.alive.length) };
 		slackScratch.set(config, scratch);
 	}
-	const { bucket, marked, ranks, minSmall, frees } = scratch;
+	const { bucket, marked, ranks, margin, frees } = scratch;
+	if (lastSlack) lastSlack.fill(Infinity, 0, remaining.length);
 	// The sizes of the VMs on R, ascending.
 	let count = 0;
 	for (const h of remaining)
@@ -411,52 +414,57 @@ function setSlack(config: PlanConfig, s: FailureState, remaining: number[]): num
 	if (count === 0) return Infinity;
 	const sorted = ranks.subarray(0, count).sort();
 	for (let i = 0; i < count; i++) marked[sorted[i] as number] = 0;
-	minSmall.fill(Infinity, 0, count);
 	let loadR = 0;
-	for (const h of remaining) {
-		loadR += s.load[h] as number;
-		for (const vm of s.members[h] ?? []) {
-			const r = table.rank[vm] as number;
-			bucket[r] = (bucket[r] as number) + (config.need[vm] as number);
-		}
-		// small_h at the i-th size: memory of h's VMs of the smaller sizes. Only a host that
-		// holds a VM of that size, or has room to receive one, can be the last to fail with it.
-		const free = s.free[h] as number;
-		let below = 0;
-		for (let i = 0; i < count; i++) {
-			const r = sorted[i] as number;
-			const held = bucket[r] as number;
-			if (below < (minSmall[i] as number) && (held > 0 || free >= (table.sizes[r] as number) || (table.sizes[r] as number) <= 0)) minSmall[i] = below;
-			below += held;
-			bucket[r] = 0;
-		}
-	}
-	// Budgets from the live hosts' free memory, ascending, walked from the top.
+	for (const h of remaining) loadR += s.load[h] as number;
+	// Per size: budget − (Σ_R load + Σ_R max(0, free − s)), with the live hosts' free memory
+	// ascending, walked from the top.
 	let alive = 0;
 	for (let h = 0; h < s.alive.length; h++) if (s.alive[h]) frees[alive++] = s.free[h] as number;
 	const live = frees.subarray(0, alive).sort();
-	let above = alive; // live[above..] are the frees greater than the current size
+	let above = alive; // the `above` largest frees are greater than the current size
 	let aboveSum = 0;
 	for (let i = 0; i < alive; i++) aboveSum += live[i] as number;
-	let least = Infinity;
 	for (let i = 0; i < count; i++) {
 		const size = table.sizes[sorted[i] as number] as number;
 		while (above > 0 && (live[alive - above] as number) <= size) {
 			aboveSum -= live[alive - above] as number;
 			above--;
 		}
-		const budget = size + aboveSum - above * size;
-		if (!Number.isFinite(minSmall[i] as number)) continue; // no host can strand a VM of this size
-		let danger = loadR - (minSmall[i] as number);
+		let danger = loadR;
 		for (const h of remaining) danger += Math.max(0, (s.free[h] as number) - size);
-		least = Math.min(least, budget - danger);
+		margin[i] = size + aboveSum - above * size - danger;
+	}
+	// Each host as the last to fail: its VMs smaller than the stranded one still wait on it. Only
+	// a host that holds a VM of that size, or has room to receive one (frees only fall), can be.
+	let least = Infinity;
+	for (let k = 0; k < remaining.length; k++) {
+		const h = remaining[k] as number;
+		for (const vm of s.members[h] ?? []) {
+			const r = table.rank[vm] as number;
+			bucket[r] = (bucket[r] as number) + (config.need[vm] as number);
+		}
+		const free = s.free[h] as number;
+		let below = 0;
+		let own = Infinity;
+		for (let i = 0; i < count; i++) {
+			const r = sorted[i] as number;
+			const held = bucket[r] as number;
+			const size = table.sizes[r] as number;
+			if (held > 0 || free >= size || size <= 0) own = Math.min(own, (margin[i] as number) + below);
+			below += held;
+			bucket[r] = 0;
+		}
+		if (lastSlack) lastSlack[k] = own;
+		least = Math.min(least, own);
 	}
 	if (least > 0) return least;
 	// (b): the sum of the k largest frees against what any order of R's failures can take.
 	if (remaining.length >= alive) return least;
 	const sMax = table.sizes[sorted[count - 1] as number] as number;
 	const caps = remaining.map((h) => (s.free[h] as number) + (s.load[h] as number)).sort((a, b) => b - a);
-	return holdsCapacity(bestTopFrees(live, sMax), alive, caps, remaining.length) ? Infinity : least;
+	if (!holdsCapacity(bestTopFrees(live, sMax), alive, caps, remaining.length)) return least;
+	if (lastSlack) lastSlack.fill(Infinity, 0, remaining.length);
+	return Infinity;
 }
 
 /**
@@ -466,20 +474,28 @@ function setSlack(config: PlanConfig, s: FailureState, remaining: number[]): num
  * to fail and the VMs they hold, the only ones that can still move) are cut, and the others are
  * tried closest to a failure first, so a failing order, when there is one, tends to come early.
  */
-function orderThatFails(search: Search, s: FailureState, remaining: number[], prefix: string, tracked: Uint8Array, depth = 0): Breaking | null {
+function orderThatFails(search: Search, s: FailureState, remaining: number[], lastSlack: Float64Array, prefix: string, tracked: Uint8Array, depth = 0): Breaking | null {
 	if (search.aborted) return null;
 	if (++search.nodes > search.nodeLimit) {
 		search.aborted = true;
 		return null;
 	}
+	// Every shorter sequence is known to succeed, so a failure can only come at the last step,
+	// on a host that can be last (lastSlack ≤ 0).
+	let canBeLast = 0;
+	for (let k = 0; k < remaining.length; k++) if ((lastSlack[k] as number) <= 0) canBeLast++;
+	if (canBeLast === 0) return null;
 	if (remaining.length === 1) {
 		const h = remaining[0] as number;
 		if (failureSucceeds(search.config, s, h, search.scratch)) return null;
 		const failed = failHost(search.config, s, h);
 		return failed.ok ? null : { hosts: [h], vms: failed.unplaced };
 	}
-	const children: { h: number; state: FailureState; rest: number[]; key: string; slack: number }[] = [];
-	for (const h of remaining) {
+	const children: { h: number; state: FailureState; rest: number[]; key: string; slack: number; lastSlack: Float64Array }[] = [];
+	for (let k = 0; k < remaining.length; k++) {
+		const h = remaining[k] as number;
+		// Failing the only host that can be last leaves none to strand a VM at the end.
+		if (canBeLast === 1 && (lastSlack[k] as number) <= 0) continue;
 		const rest = remaining.filter((x) => x !== h);
 		// The first two failures from the root are shared by many sets: those states are kept
 		// whole (every host tracked) and cached; deeper ones are the set's own.
@@ -499,13 +515,14 @@ function orderThatFails(search: Search, s: FailureState, remaining: number[], pr
 			if (!failed.ok) return { hosts: [h, last], vms: failed.unplaced };
 			continue;
 		}
-		const slack = setSlack(search.config, next.state, rest);
+		const childLast = new Float64Array(rest.length);
+		const slack = setSlack(search.config, next.state, rest, childLast);
 		if (slack > 0) continue;
-		children.push({ h, state: next.state, rest, key, slack });
+		children.push({ h, state: next.state, rest, key, slack, lastSlack: childLast });
 	}
 	children.sort((a, b) => a.slack - b.slack);
 	for (const child of children) {
-		const deeper = orderThatFails(search, child.state, child.rest, child.key, tracked, depth + 1);
+		const deeper = orderThatFails(search, child.state, child.rest, child.lastSlack, child.key, tracked, depth + 1);
 		if (deeper) return { hosts: [child.h, ...deeper.hosts], vms: deeper.vms };
 		if (search.aborted) return null;
 	}
@@ -556,7 +573,8 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 				if (checked.has(key)) return null;
 				checked.add(key);
 				// Cleared at every size with this set's own figures?
-				if (setSlack(search.config, s0, chosen) > 0) return null;
+				const lastSlack = new Float64Array(chosen.length);
+				if (setSlack(search.config, s0, chosen, lastSlack) > 0) return null;
 				if (quick) {
 					if (--quick.sets < 0) {
 						search.aborted = true;
@@ -567,7 +585,7 @@ function findFailure(search: Search, s0: FailureState, r: number, quick?: { sets
 				// Past the shared prefixes only the set's own hosts are read, so only theirs are tracked.
 				const tracked = new Uint8Array(s0.alive.length);
 				for (const h of chosen) tracked[h] = 1;
-				return orderThatFails(search, s0, chosen.slice(), '', tracked);
+				return orderThatFails(search, s0, chosen.slice(), lastSlack, '', tracked);
 			}
 			const need = r - chosen.length;
 			for (let idx = start; idx <= order.length - need; idx++) {
