@@ -671,7 +671,6 @@ export function exactNtol(config: PlanConfig, opts: ExactOptions = {}): ExactRes
 		const quick = findFailure({ ...search, aborted: false }, s0, lower + 1, { sets: opts.quickSets ?? 300 });
 		if (quick && quick.hosts.length === lower + 1) witness = quick;
 	}
-	// Failing every live host always strands the VMs; that is not reported as a breaking set.
 	const budget = search.nodeLimit;
 	let proved = lower; // every sequence of up to `proved` failures is known to succeed
 	const deepen = (limit: number): Breaking | 'aborted' | null => {
@@ -699,6 +698,7 @@ export function exactNtol(config: PlanConfig, opts: ExactOptions = {}): ExactRes
 		}
 		outcome = deepen(budget);
 	}
+	// Failing every live host always strands the VMs; that is not reported as a breaking set.
 	const known = witness && witness.hosts.length < m ? witness : null;
 	if (outcome === null && proved >= cap && (!witness || witness.hosts.length > cap + 1))
 		return { ntol: proved, ntolUpper: (witness ? witness.hosts.length : m) - 1, breaking: known, exact: false, nodes: search.nodes, provedByBound: lower };
