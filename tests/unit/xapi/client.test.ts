@@ -15,6 +15,19 @@ afterAll(async () => {
 	await sim?.stop();
 });
 
+/** A client that logs in through the credentials callback, counting how often it was asked. */
+function countingClient(): { client: XapiClient; asked: () => number } {
+	let asked = 0;
+	const client = new XapiClient({
+		address: sim.address,
+		credentials: () => {
+			asked++;
+			return { user: 'root', password: PASSWORD };
+		}
+	});
+	return { client, asked: () => asked };
+}
+
 /** Ends a session the way the pool would forget it: session.logout over the wire, not via the client. */
 async function endSessionBehindClientsBack(session: string): Promise<void> {
 	await jsonRpcTransport(sim.url)('session.logout', [session]);
@@ -94,16 +107,9 @@ describe('XapiClient login', () => {
 	});
 
 	it('logs in through the credentials callback when called without arguments', async () => {
-		let asked = 0;
-		const client = new XapiClient({
-			address: sim.address,
-			credentials: () => {
-				asked++;
-				return { user: 'root', password: PASSWORD };
-			}
-		});
+		const { client, asked } = countingClient();
 		await client.login();
-		expect(asked).toBe(1);
+		expect(asked()).toBe(1);
 		expect(client.loggedIn).toBe(true);
 		await client.logout();
 	});
@@ -160,38 +166,24 @@ describe('XapiClient calls', () => {
 	});
 
 	it('logs in again once on SESSION_INVALID and retries the call', async () => {
-		let asked = 0;
-		const client = new XapiClient({
-			address: sim.address,
-			credentials: () => {
-				asked++;
-				return { user: 'root', password: PASSWORD };
-			}
-		});
+		const { client, asked } = countingClient();
 		await client.login();
 		const first = client.sessionRef as string;
 		await endSessionBehindClientsBack(first);
 		const hosts = await client.getAllRecords('host');
 		expect(Object.keys(hosts).length).toBe(sim.pool.hostAddresses.length);
 		expect(client.sessionRef).not.toBe(first);
-		expect(asked).toBe(2);
+		expect(asked()).toBe(2);
 		await client.logout();
 	});
 
 	it('concurrent calls failing with SESSION_INVALID share one re-login', async () => {
-		let asked = 0;
-		const client = new XapiClient({
-			address: sim.address,
-			credentials: () => {
-				asked++;
-				return { user: 'root', password: PASSWORD };
-			}
-		});
+		const { client, asked } = countingClient();
 		await client.login();
 		await endSessionBehindClientsBack(client.sessionRef as string);
 		const results = await Promise.all([client.getAllRecords('host'), client.getAllRecords('VM'), client.getAllRecords('SR')]);
 		expect(results.every((r) => Object.keys(r).length > 0)).toBe(true);
-		expect(asked).toBe(2);
+		expect(asked()).toBe(2);
 		await client.logout();
 	});
 
