@@ -1,24 +1,18 @@
-import { afterEach, expect, it } from 'vitest';
-import { startCollector, type Collector } from '../../../src/lib/server/history/collector';
+import { expect, it } from 'vitest';
+import { startCollector } from '../../../src/lib/server/history/collector';
 import { getIncident, listIncidents, listPoolEvents, toleranceTrend } from '../../../src/lib/server/history/queries';
 import { XapiClient } from '../../../src/lib/xapi/client';
 import { startSimulatedPool } from '../../../src/lib/xapi/sim';
 import { describeBackends, useDb } from './backends';
-import { startHaPool, waitFor, type HaPool } from './helpers';
+import { useCollectorRun, waitFor } from './helpers';
 
 describeBackends('collector', (backend) => {
 	const shared = useDb(backend);
-	let pool: HaPool | undefined;
-	const collectors: Collector[] = [];
-	afterEach(async () => {
-		await Promise.all(collectors.splice(0).map((c) => c.stop()));
-		await pool?.stop();
-		pool = undefined;
-	});
+	const run = useCollectorRun();
 
 	it('records a host failure in the simulated pool as a complete incident', async () => {
 		const { db } = shared;
-		const p = (pool = await startHaPool());
+		const p = await run.startPool();
 		const errors: unknown[] = [];
 		const collector = startCollector({
 			db,
@@ -29,7 +23,7 @@ describeBackends('collector', (backend) => {
 			eventTimeoutS: 5,
 			onError: (e) => errors.push(e)
 		});
-		collectors.push(collector);
+		run.track(collector);
 		await waitFor('the collector to record its first state', async () => (await db.query(`select 1 from observed_state where pool_id = 'demo'`)).length > 0);
 
 		await p.control('/control/hosts/xcp-host-3/fail');
@@ -85,11 +79,11 @@ describeBackends('collector', (backend) => {
 
 	it('follows the pool through a master failure and keeps collecting on the new master', async () => {
 		const { db } = shared;
-		const p = (pool = await startHaPool());
+		const p = await run.startPool();
 		await p.admin.call('VM.set_ha_restart_priority', p.vm('web-1'), 'restart');
 		const errorsSeen: string[] = [];
 		const collector = startCollector({ db, poolId: 'demo', connect: p.connect, clock: () => p.sim.pool.clock.now(), leaseTtlMs: 5000, eventTimeoutS: 5, onError: (e) => errorsSeen.push(String(e)) });
-		collectors.push(collector);
+		run.track(collector);
 		await waitFor('the collector to record its first state', async () => (await db.query(`select 1 from observed_state where pool_id = 'demo'`)).length > 0);
 
 		await p.control('/control/master/fail');
@@ -112,9 +106,9 @@ describeBackends('collector', (backend) => {
 
 	it('keeps sampling tolerance and headroom while the pool is quiet', async () => {
 		const { db } = shared;
-		const p = (pool = await startHaPool());
+		const p = await run.startPool();
 		const collector = startCollector({ db, poolId: 'demo', connect: p.connect, sampleIntervalMs: 300, leaseTtlMs: 5000, eventTimeoutS: 5 });
-		collectors.push(collector);
+		run.track(collector);
 		await waitFor('three samples', async () => {
 			const rows = await db.query<{ n: number }>(`select count(*)::int as n from tolerance_samples where pool_id = 'demo'`);
 			return (rows[0]?.n ?? 0) >= 3;
@@ -125,10 +119,10 @@ describeBackends('collector', (backend) => {
 
 	it('names the protected VMs HA could not restart, with the pool\'s reason', async () => {
 		const { db } = shared;
-		const p = (pool = await startHaPool());
+		const p = await run.startPool();
 		for (const name of ['db-replica', 'web-2', 'monitoring', 'ldap']) await p.admin.call('VM.set_ha_restart_priority', p.vm(name), 'restart');
 		const collector = startCollector({ db, poolId: 'demo', connect: p.connect, clock: () => p.sim.pool.clock.now(), leaseTtlMs: 5000, eventTimeoutS: 5 });
-		collectors.push(collector);
+		run.track(collector);
 		await waitFor('the collector to record its first state', async () => (await db.query(`select 1 from observed_state where pool_id = 'demo'`)).length > 0);
 
 		// Two of three hosts at once: xcp-host-1 cannot hold everything that was on them.
@@ -149,9 +143,9 @@ describeBackends('collector', (backend) => {
 
 	it('opens a new incident when a host fails again after coming back', async () => {
 		const { db } = shared;
-		const p = (pool = await startHaPool());
+		const p = await run.startPool();
 		const collector = startCollector({ db, poolId: 'demo', connect: p.connect, clock: () => p.sim.pool.clock.now(), leaseTtlMs: 5000, eventTimeoutS: 5 });
-		collectors.push(collector);
+		run.track(collector);
 		await waitFor('the collector to record its first state', async () => (await db.query(`select 1 from observed_state where pool_id = 'demo'`)).length > 0);
 		await p.control('/control/hosts/xcp-host-3/fail');
 		await p.control('/control/settle');
@@ -172,9 +166,9 @@ describeBackends('collector', (backend) => {
 
 	it('records a host that fenced itself after losing the network, and its return', async () => {
 		const { db } = shared;
-		const p = (pool = await startHaPool());
+		const p = await run.startPool();
 		const collector = startCollector({ db, poolId: 'demo', connect: p.connect, clock: () => p.sim.pool.clock.now(), leaseTtlMs: 5000, eventTimeoutS: 5 });
-		collectors.push(collector);
+		run.track(collector);
 		await waitFor('the collector to record its first state', async () => (await db.query(`select 1 from observed_state where pool_id = 'demo'`)).length > 0);
 		await p.control('/control/hosts/xcp-host-3/isolate');
 		await p.control('/control/settle');
@@ -202,7 +196,7 @@ describeBackends('collector', (backend) => {
 				return client;
 			};
 			const collector = startCollector({ db, poolId: 'plain', connect, clock: () => sim.pool.clock.now(), leaseTtlMs: 5000, eventTimeoutS: 5 });
-			collectors.push(collector);
+			run.track(collector);
 			await waitFor('the collector to record its first state', async () => (await db.query(`select 1 from observed_state where pool_id = 'plain'`)).length > 0);
 			const res = await fetch(new URL('/control/hosts/xcp-host-3/fail', sim.controlUrl), { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
 			expect(res.ok).toBe(true);
@@ -214,7 +208,7 @@ describeBackends('collector', (backend) => {
 			const detail = await getIncident(db, incident!.id);
 			expect(detail!.notRestarted.map((vm) => vm.name).sort()).toEqual(['app-1', 'app-2', 'ldap']);
 		} finally {
-			await Promise.all(collectors.splice(0).map((c) => c.stop()));
+			await run.stopCollectors();
 			await sim.stop();
 		}
 	});

@@ -1,3 +1,5 @@
+import { afterEach } from 'vitest';
+import type { Collector } from '../../../src/lib/server/history/collector';
 import { XapiClient } from '../../../src/lib/xapi/client';
 import type { Ref } from '../../../src/lib/xapi/records';
 import { startSimulatedPool, type RunningSimulatedPool } from '../../../src/lib/xapi/sim';
@@ -75,5 +77,27 @@ export async function startHaPool(): Promise<HaPool> {
 			await admin.logout().catch(() => undefined);
 			await sim.stop();
 		}
+	};
+}
+
+/**
+ * What a test starts (an HA pool, collectors), stopped after it: the collectors first, so none
+ * is left watching a pool that is gone.
+ */
+export function useCollectorRun(): { startPool(): Promise<HaPool>; track(collector: Collector): void; stopCollectors(): Promise<void> } {
+	let pool: HaPool | undefined;
+	const collectors: Collector[] = [];
+	const stopCollectors = async () => {
+		await Promise.all(collectors.splice(0).map((c) => c.stop()));
+	};
+	afterEach(async () => {
+		await stopCollectors();
+		await pool?.stop();
+		pool = undefined;
+	});
+	return {
+		startPool: async () => (pool = await startHaPool()),
+		track: (collector) => void collectors.push(collector),
+		stopCollectors
 	};
 }

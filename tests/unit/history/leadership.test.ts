@@ -1,21 +1,15 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, expect, it } from 'vitest';
-import { startCollector, type Collector } from '../../../src/lib/server/history/collector';
+import { expect, it } from 'vitest';
+import { startCollector } from '../../../src/lib/server/history/collector';
 import { acquireLease, leaseHolder } from '../../../src/lib/server/history/lease';
 import { getIncident, listIncidents, listPoolEvents } from '../../../src/lib/server/history/queries';
 import { describeBackends, useDb } from './backends';
-import { startHaPool, waitFor, type HaPool } from './helpers';
+import { useCollectorRun, waitFor } from './helpers';
 
 describeBackends('collector leadership', (backend) => {
 	const shared = useDb(backend);
-	let pool: HaPool | undefined;
-	const collectors: Collector[] = [];
-	afterEach(async () => {
-		await Promise.all(collectors.splice(0).map((c) => c.stop()));
-		await pool?.stop();
-		pool = undefined;
-	});
+	const run = useCollectorRun();
 
 	it('lets exactly one instance hold a pool\'s lease until it expires or is released', async () => {
 		const { db } = shared;
@@ -34,15 +28,15 @@ describeBackends('collector leadership', (backend) => {
 
 	it('runs one collector per pool among two instances, and the other takes over when it stops', async () => {
 		const { db } = shared;
-		const p = (pool = await startHaPool());
+		const p = await run.startPool();
 		const leadership: string[] = [];
 		const make = (owner: string) =>
 			startCollector({ db, poolId: 'demo', owner, connect: p.connect, clock: () => p.sim.pool.clock.now(), leaseTtlMs: 1500, eventTimeoutS: 5, onLeadership: (l) => leadership.push(`${owner}:${l}`) });
 		const a = make('instance-a');
-		collectors.push(a);
+		run.track(a);
 		await waitFor('a to lead', async () => a.leading);
 		const b = make('instance-b');
-		collectors.push(b);
+		run.track(b);
 		await new Promise((r) => setTimeout(r, 1000));
 		expect([a.leading, b.leading]).toEqual([true, false]);
 		expect((await leaseHolder(db, 'demo'))?.owner).toBe('instance-a');
@@ -55,7 +49,7 @@ describeBackends('collector leadership', (backend) => {
 
 	it('takes over from an instance that died holding the lease, and records what happened meanwhile', async () => {
 		const { db } = shared;
-		const p = (pool = await startHaPool());
+		const p = await run.startPool();
 		const dead = startCollector({ db, poolId: 'demo', owner: 'dead', connect: p.connect, clock: () => p.sim.pool.clock.now(), leaseTtlMs: 1500, eventTimeoutS: 5 });
 		await waitFor('the first instance to record the pool', async () => dead.leading && (await db.query(`select 1 from observed_state where pool_id = 'demo'`)).length > 0);
 		// It dies without a word: no more renewals, the lease still names it for a while.
@@ -66,7 +60,7 @@ describeBackends('collector leadership', (backend) => {
 		await p.control('/control/hosts/xcp-host-3/fail');
 		await p.control('/control/settle');
 		const heir = startCollector({ db, poolId: 'demo', owner: 'heir', connect: p.connect, clock: () => p.sim.pool.clock.now(), leaseTtlMs: 1500, eventTimeoutS: 5 });
-		collectors.push(heir);
+		run.track(heir);
 		expect(heir.leading).toBe(false);
 		const [summary] = await waitFor('the heir to record the incident', async () => {
 			const list = await listIncidents(db, 'demo');
@@ -99,7 +93,7 @@ describeBackends('collector leadership', (backend) => {
 
 	it.runIf(backend.name === 'postgres')('takes over from an instance whose process was killed', async () => {
 		const { db, options } = shared;
-		const p = (pool = await startHaPool());
+		const p = await run.startPool();
 		const child = spawn(
 			process.execPath,
 			[
@@ -117,7 +111,7 @@ describeBackends('collector leadership', (backend) => {
 			child.on('exit', (code) => reject(new Error(`collector child exited (${code}): ${stderr}`)));
 		});
 		const survivor = startCollector({ db, poolId: 'demo', owner: 'survivor', connect: p.connect, clock: () => p.sim.pool.clock.now(), leaseTtlMs: 1500, eventTimeoutS: 5 });
-		collectors.push(survivor);
+		run.track(survivor);
 		await new Promise((r) => setTimeout(r, 700));
 		expect(survivor.leading).toBe(false);
 		const exited = new Promise((resolve) => child.on('exit', resolve));
