@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -93,6 +94,11 @@ export function sessionCookie(response: Response): string | undefined {
 	return response.headers.getSetCookie().find((c) => c.startsWith('haven_session='));
 }
 
+/** The session cookie as a request's `cookie` header (name=value), or '' when none was set. */
+export function cookieHeader(response: Response): string {
+	return sessionCookie(response)?.split(';')[0] ?? '';
+}
+
 export interface PoolAndHaven {
 	sim: RunningSimulatedPool;
 	haven: RunningHaven;
@@ -111,4 +117,35 @@ export async function startPoolAndHaven(password: string, env: Record<string, st
 			await sim.stop();
 		}
 	};
+}
+
+/**
+ * The usual pair for a whole test file: started before its tests, stopped after them. `sim` and
+ * `haven` are read once the pair is up.
+ */
+export function usePoolAndHaven(password: string, env: Record<string, string> = {}): Omit<PoolAndHaven, 'stop'> {
+	let running: PoolAndHaven | undefined;
+	beforeAll(async () => {
+		running = await startPoolAndHaven(password, env);
+	});
+	afterAll(async () => {
+		await running?.stop();
+	});
+	const up = (): PoolAndHaven => {
+		if (!running) throw new Error('the pool and Haven are not started yet (use them inside tests or hooks)');
+		return running;
+	};
+	return {
+		get sim() {
+			return up().sim;
+		},
+		get haven() {
+			return up().haven;
+		}
+	};
+}
+
+/** Logs in through Haven's login form on the pair's pool; the `cookie` header for later requests. */
+export async function loginCookie(pair: Omit<PoolAndHaven, 'stop'>, user: string, password: string): Promise<string> {
+	return cookieHeader(await postForm(pair.haven.url, '/login', { pool: pair.sim.address, user, password }));
 }

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSimulatedPool } from '../../../src/lib/xapi/sim';
-import { postForm, sessionCookie, startPoolAndHaven, type PoolAndHaven, type RunningHaven } from '../helpers/haven-server';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loginCookie, postForm, usePoolAndHaven } from '../helpers/haven-server';
 
 /**
  * Malformed input to Haven's own pages and endpoints (the /api/ha operations have their own
@@ -8,23 +7,15 @@ import { postForm, sessionCookie, startPoolAndHaven, type PoolAndHaven, type Run
  * serving afterwards.
  */
 const PASSWORD = 'bad-input-password';
-let sim: RunningSimulatedPool;
-let haven: RunningHaven;
-let running: PoolAndHaven | undefined;
+const pair = usePoolAndHaven(PASSWORD);
 let cookie = '';
 
 beforeAll(async () => {
-	running = await startPoolAndHaven(PASSWORD);
-	({ sim, haven } = running);
-	cookie = sessionCookie(await postForm(haven.url, '/login', { pool: sim.address, user: 'helpdesk', password: PASSWORD }))?.split(';')[0] ?? '';
+	cookie = await loginCookie(pair, 'helpdesk', PASSWORD);
 	expect(cookie).toMatch(/^haven_session=/);
 });
 
-afterAll(async () => {
-	await running?.stop();
-});
-
-const get = (path: string, withCookie = true) => fetch(`${haven.url}${path}`, { headers: withCookie ? { cookie } : {}, redirect: 'manual' });
+const get = (path: string, withCookie = true) => fetch(`${pair.haven.url}${path}`, { headers: withCookie ? { cookie } : {}, redirect: 'manual' });
 
 describe('login form', () => {
 	const cases: [string, Record<string, string>, number, RegExp][] = [
@@ -36,19 +27,19 @@ describe('login form', () => {
 	];
 	for (const [name, fields, status, message] of cases) {
 		it(`answers ${status} for ${name}`, async () => {
-			const res = await postForm(haven.url, '/login', fields);
+			const res = await postForm(pair.haven.url, '/login', fields);
 			expect(res.status).toBe(status);
 			expect(await res.text()).toMatch(message);
 		});
 	}
 
 	it('refuses a body over the size limit without falling over', async () => {
-		const res = await postForm(haven.url, '/login', { pool: sim.address, user: 'admin', password: 'x'.repeat(2 * 1024 * 1024) });
+		const res = await postForm(pair.haven.url, '/login', { pool: pair.sim.address, user: 'admin', password: 'x'.repeat(2 * 1024 * 1024) });
 		expect(res.status).toBe(413);
 	});
 
 	it('refuses a JSON body where a form is expected', async () => {
-		const res = await fetch(`${haven.url}/login`, { method: 'POST', headers: { origin: haven.url, accept: 'text/html', 'content-type': 'application/json' }, body: '{"user": [1]}', redirect: 'manual' });
+		const res = await fetch(`${pair.haven.url}/login`, { method: 'POST', headers: { origin: pair.haven.url, accept: 'text/html', 'content-type': 'application/json' }, body: '{"user": [1]}', redirect: 'manual' });
 		expect(res.status).toBeGreaterThanOrEqual(400);
 		expect(res.status).toBeLessThan(500);
 	});

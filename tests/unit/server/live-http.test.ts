@@ -1,31 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { XapiClient } from '../../../src/lib/xapi/client';
-import type { RunningSimulatedPool } from '../../../src/lib/xapi/sim';
-import { postForm, sessionCookie, startPoolAndHaven, type PoolAndHaven, type RunningHaven } from '../helpers/haven-server';
+import { postForm, loginCookie, usePoolAndHaven } from '../helpers/haven-server';
 
 const PASSWORD = 'live-http-password';
 const IDLE_MS = 400;
-let sim: RunningSimulatedPool;
-let haven: RunningHaven;
-let running: PoolAndHaven | undefined;
-
-beforeAll(async () => {
-	running = await startPoolAndHaven(PASSWORD, { HAVEN_LIVE_IDLE_MS: String(IDLE_MS) });
-	({ sim, haven } = running);
-});
-
-afterAll(async () => {
-	await running?.stop();
-});
+const pair = usePoolAndHaven(PASSWORD, { HAVEN_LIVE_IDLE_MS: String(IDLE_MS) });
 
 async function login(user: string): Promise<string> {
-	return sessionCookie(await postForm(haven.url, '/login', { pool: sim.address, user, password: PASSWORD }))?.split(';')[0] ?? '';
+	return loginCookie(pair, user, PASSWORD);
 }
 
 /** An open event stream, collecting what it receives. */
 async function openStream(cookie: string) {
 	const abort = new AbortController();
-	const res = await fetch(`${haven.url}/api/events`, { headers: { cookie }, signal: abort.signal });
+	const res = await fetch(`${pair.haven.url}/api/events`, { headers: { cookie }, signal: abort.signal });
 	expect(res.status).toBe(200);
 	let text = '';
 	const done = (async () => {
@@ -46,7 +34,7 @@ describe('the shared live feed', () => {
 		const b = await openStream(first);
 		await expect.poll(() => a.text().includes('event: overview') && b.text().includes('event: overview')).toBe(true);
 		// Both pages of the first session are ended together by its logout...
-		expect((await postForm(haven.url, '/logout', {}, { cookie: first })).status).toBe(303);
+		expect((await postForm(pair.haven.url, '/logout', {}, { cookie: first })).status).toBe(303);
 		await Promise.all([a.done, b.done]);
 		expect(a.text()).toContain('event: ended');
 		// ...a page of the second session comes and goes (the browser closes it)...
@@ -61,7 +49,7 @@ describe('the shared live feed', () => {
 		await new Promise((r) => setTimeout(r, IDLE_MS * 3));
 		const before = d.text().length;
 		// Any change on the pool: a VM's restart priority.
-		const admin = new XapiClient({ address: sim.address });
+		const admin = new XapiClient({ address: pair.sim.address });
 		await admin.login('admin', PASSWORD);
 		const vms = await admin.getAllRecords('VM');
 		const web1 = Object.entries(vms).find(([, vm]) => vm.name_label === 'web-1')?.[0];

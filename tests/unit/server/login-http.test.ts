@@ -1,29 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSimulatedPool } from '../../../src/lib/xapi/sim';
-import { postForm, sessionCookie, startPoolAndHaven, type PoolAndHaven, type RunningHaven } from '../helpers/haven-server';
+import { describe, expect, it } from 'vitest';
+import { postForm, sessionCookie, cookieHeader, usePoolAndHaven } from '../helpers/haven-server';
 
 const PASSWORD = 'login-http-secret-9f3';
 
-let sim: RunningSimulatedPool;
-let haven: RunningHaven;
-let running: PoolAndHaven | undefined;
-
-beforeAll(async () => {
-	running = await startPoolAndHaven(PASSWORD);
-	({ sim, haven } = running);
-});
-
-afterAll(async () => {
-	await running?.stop();
-});
+const pair = usePoolAndHaven(PASSWORD);
 
 async function login(user = 'admin', password = PASSWORD): Promise<Response> {
-	return postForm(haven.url, '/login', { pool: sim.address, user, password });
+	return postForm(pair.haven.url, '/login', { pool: pair.sim.address, user, password });
 }
 
 describe('login over HTTP against the simulated pool', () => {
 	it('sets an httpOnly, SameSite=Strict cookie holding only an opaque id', async () => {
-		const before = sim.pool.sessions.size;
+		const before = pair.sim.pool.sessions.size;
 		const res = await login();
 		expect(res.status).toBe(303);
 		expect(res.headers.get('location')).toBe('/pool');
@@ -34,24 +22,24 @@ describe('login over HTTP against the simulated pool', () => {
 		expect(cookie).toMatch(/; Path=\//i);
 		// Served over plain HTTP here, so not Secure (the browser would drop it otherwise).
 		expect(cookie).not.toMatch(/; Secure/i);
-		expect(sim.pool.sessions.size).toBe(before + 1);
+		expect(pair.sim.pool.sessions.size).toBe(before + 1);
 		const value = cookie?.split(';')[0]?.split('=')[1] ?? '';
 		expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
-		for (const ref of sim.pool.sessions.keys()) expect(cookie).not.toContain(ref.replace('OpaqueRef:', ''));
+		for (const ref of pair.sim.pool.sessions.keys()) expect(cookie).not.toContain(ref.replace('OpaqueRef:', ''));
 	});
 
 	it('draws the pool for the session and never sends the password or the XAPI session ref', async () => {
-		const cookie = sessionCookie(await login())?.split(';')[0] ?? '';
-		const res = await fetch(`${haven.url}/pool`, { headers: { cookie } });
+		const cookie = cookieHeader(await login());
+		const res = await fetch(`${pair.haven.url}/pool`, { headers: { cookie } });
 		expect(res.status).toBe(200);
 		const html = await res.text();
 		for (const host of ['xcp-host-1', 'xcp-host-2', 'xcp-host-3']) expect(html).toContain(host);
 		expect(html).not.toContain(PASSWORD);
-		for (const ref of sim.pool.sessions.keys()) {
+		for (const ref of pair.sim.pool.sessions.keys()) {
 			expect(html).not.toContain(ref);
 			expect(html).not.toContain(ref.replace('OpaqueRef:', ''));
 		}
-		expect(haven.output()).not.toContain(PASSWORD);
+		expect(pair.haven.output()).not.toContain(PASSWORD);
 	});
 
 	it('answers a wrong password with the pool refusal, keeping the typed user', async () => {
@@ -66,7 +54,7 @@ describe('login over HTTP against the simulated pool', () => {
 	});
 
 	it('refuses a pool address that is not configured', async () => {
-		const res = await postForm(haven.url, '/login', { pool: '127.0.0.9:1', user: 'admin', password: PASSWORD });
+		const res = await postForm(pair.haven.url, '/login', { pool: '127.0.0.9:1', user: 'admin', password: PASSWORD });
 		expect(res.status).toBe(400);
 		expect(await res.text()).toContain('not configured to manage a pool');
 	});
@@ -82,13 +70,13 @@ describe('login over HTTP against the simulated pool', () => {
 	});
 
 	it('refuses a cross-site post', async () => {
-		const res = await postForm(haven.url, '/login', { pool: sim.address, user: 'admin', password: PASSWORD }, { origin: 'https://evil.example' });
+		const res = await postForm(pair.haven.url, '/login', { pool: pair.sim.address, user: 'admin', password: PASSWORD }, { origin: 'https://evil.example' });
 		expect(res.status).toBe(403);
 		expect(sessionCookie(res)).toBeUndefined();
 	});
 
 	it('sends security headers', async () => {
-		const res = await fetch(`${haven.url}/login`);
+		const res = await fetch(`${pair.haven.url}/login`);
 		expect(res.headers.get('x-content-type-options')).toBe('nosniff');
 		expect(res.headers.get('x-frame-options')).toBe('DENY');
 		const csp = res.headers.get('content-security-policy') ?? '';
@@ -98,14 +86,14 @@ describe('login over HTTP against the simulated pool', () => {
 	});
 
 	it('logs out: the XAPI session is closed on the pool and the cookie cleared', async () => {
-		const cookie = sessionCookie(await login())?.split(';')[0] ?? '';
-		const open = sim.pool.sessions.size;
-		const res = await postForm(haven.url, '/logout', {}, { cookie });
+		const cookie = cookieHeader(await login());
+		const open = pair.sim.pool.sessions.size;
+		const res = await postForm(pair.haven.url, '/logout', {}, { cookie });
 		expect(res.status).toBe(303);
 		expect(res.headers.get('location')).toBe('/login');
 		expect(sessionCookie(res)).toMatch(/haven_session=;|Max-Age=0|Expires=Thu, 01 Jan 1970/);
-		expect(sim.pool.sessions.size).toBe(open - 1);
-		const after = await fetch(`${haven.url}/pool`, { headers: { cookie }, redirect: 'manual' });
+		expect(pair.sim.pool.sessions.size).toBe(open - 1);
+		const after = await fetch(`${pair.haven.url}/pool`, { headers: { cookie }, redirect: 'manual' });
 		expect(after.status).toBe(303);
 		expect(after.headers.get('location')).toBe('/login');
 	});

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normaliseFingerprint } from '../../../src/lib/server/tls';
 import { startSimulatedPool, type RunningSimulatedPool } from '../../../src/lib/xapi/sim';
-import { postForm, sessionCookie, startHaven, type RunningHaven } from '../helpers/haven-server';
+import { cookieHeader, postForm, sessionCookie, startHaven, type RunningHaven } from '../helpers/haven-server';
 import { selfSignedCert, startTlsFront } from '../helpers/tls-front';
 
 const PASSWORD = 'tls-login-password';
@@ -51,7 +51,7 @@ describe('first connection to a pool with a self-signed certificate', () => {
 		expect(confirmed.status).toBe(303);
 		const later = await login('helpdesk');
 		expect(later.status).toBe(303);
-		const cookie = sessionCookie(later)?.split(';')[0] ?? '';
+		const cookie = cookieHeader(later);
 		const page = await fetch(`${haven.url}/pool`, { headers: { cookie } });
 		expect(await page.text()).toContain('xcp-host-1');
 	});

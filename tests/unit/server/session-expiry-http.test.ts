@@ -1,34 +1,22 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSimulatedPool } from '../../../src/lib/xapi/sim';
-import { ROOT, postForm, sessionCookie, startPoolAndHaven, type PoolAndHaven, type RunningHaven } from '../helpers/haven-server';
+import { describe, expect, it } from 'vitest';
+import { ROOT, postForm, cookieHeader, usePoolAndHaven } from '../helpers/haven-server';
 
 const PASSWORD = 'expiry-test-password-77';
-let sim: RunningSimulatedPool;
-let haven: RunningHaven;
-let running: PoolAndHaven | undefined;
-
-beforeAll(async () => {
-	running = await startPoolAndHaven(PASSWORD, { HAVEN_SESSION_IDLE_MS: '800' });
-	({ sim, haven } = running);
-});
-
-afterAll(async () => {
-	await running?.stop();
-});
+const pair = usePoolAndHaven(PASSWORD, { HAVEN_SESSION_IDLE_MS: '800' });
 
 describe('session expiry', () => {
 	it('ends an idle session and logs its XAPI session out on the pool', async () => {
-		const res = await postForm(haven.url, '/login', { pool: sim.address, user: 'admin', password: PASSWORD });
-		const cookie = sessionCookie(res)?.split(';')[0] ?? '';
-		expect((await fetch(`${haven.url}/pool`, { headers: { cookie }, redirect: 'manual' })).status).toBe(200);
-		const open = sim.pool.sessions.size;
+		const res = await postForm(pair.haven.url, '/login', { pool: pair.sim.address, user: 'admin', password: PASSWORD });
+		const cookie = cookieHeader(res);
+		expect((await fetch(`${pair.haven.url}/pool`, { headers: { cookie }, redirect: 'manual' })).status).toBe(200);
+		const open = pair.sim.pool.sessions.size;
 		await new Promise((r) => setTimeout(r, 1200));
-		const after = await fetch(`${haven.url}/pool`, { headers: { cookie }, redirect: 'manual' });
+		const after = await fetch(`${pair.haven.url}/pool`, { headers: { cookie }, redirect: 'manual' });
 		expect(after.status).toBe(303);
 		expect(after.headers.get('location')).toBe('/login');
-		await expect.poll(() => sim.pool.sessions.size).toBe(open - 1);
+		await expect.poll(() => pair.sim.pool.sessions.size).toBe(open - 1);
 	});
 });
 
@@ -52,13 +40,13 @@ describe('secrets stay on the server', () => {
 	});
 
 	it('no log line carries the password or an XAPI session ref', async () => {
-		await postForm(haven.url, '/login', { pool: sim.address, user: 'admin', password: 'a-wrong-one-123' });
-		const res = await postForm(haven.url, '/login', { pool: sim.address, user: 'admin', password: PASSWORD });
+		await postForm(pair.haven.url, '/login', { pool: pair.sim.address, user: 'admin', password: 'a-wrong-one-123' });
+		const res = await postForm(pair.haven.url, '/login', { pool: pair.sim.address, user: 'admin', password: PASSWORD });
 		expect(res.status).toBe(303);
-		const output = haven.output();
+		const output = pair.haven.output();
 		expect(output).toContain('session opened');
 		expect(output).not.toContain(PASSWORD);
 		expect(output).not.toContain('a-wrong-one-123');
-		for (const ref of sim.pool.sessions.keys()) expect(output).not.toContain(ref.replace('OpaqueRef:', ''));
+		for (const ref of pair.sim.pool.sessions.keys()) expect(output).not.toContain(ref.replace('OpaqueRef:', ''));
 	});
 });

@@ -1,32 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSimulatedPool } from '../../../src/lib/xapi/sim';
-import { postForm, sessionCookie, startPoolAndHaven, type PoolAndHaven, type RunningHaven } from '../helpers/haven-server';
+import { describe, expect, it } from 'vitest';
+import { loginCookie, usePoolAndHaven } from '../helpers/haven-server';
 
 const PASSWORD = 'shutdown-password';
-let sim: RunningSimulatedPool;
-let haven: RunningHaven;
-let running: PoolAndHaven | undefined;
-
-beforeAll(async () => {
-	running = await startPoolAndHaven(PASSWORD);
-	({ sim, haven } = running);
-});
-
-afterAll(async () => {
-	await running?.stop();
-});
+const pair = usePoolAndHaven(PASSWORD);
 
 describe('stopping Haven', () => {
 	it('ends open live streams, logs its pool sessions out and exits on SIGTERM', async () => {
-		const cookie = sessionCookie(await postForm(haven.url, '/login', { pool: sim.address, user: 'helpdesk', password: PASSWORD }))?.split(';')[0] ?? '';
-		const stream = await fetch(`${haven.url}/api/events`, { headers: { cookie } });
+		const cookie = await loginCookie(pair, 'helpdesk', PASSWORD);
+		const stream = await fetch(`${pair.haven.url}/api/events`, { headers: { cookie } });
 		expect(stream.status).toBe(200);
 		const reader = stream.body!.getReader();
 		await reader.read();
-		expect(sim.pool.sessions.size).toBeGreaterThan(0);
+		expect(pair.sim.pool.sessions.size).toBeGreaterThan(0);
 
-		const exited = new Promise<number | null>((resolve) => haven.child.once('exit', (code) => resolve(code)));
-		haven.child.kill('SIGTERM');
+		const exited = new Promise<number | null>((resolve) => pair.haven.child.once('exit', (code) => resolve(code)));
+		pair.haven.child.kill('SIGTERM');
 		const started = Date.now();
 		// The stream is closed by the server (an 'ended' event, then end of body).
 		let text = '';
@@ -38,7 +26,7 @@ describe('stopping Haven', () => {
 		expect(text).toContain('event: ended');
 		expect(await exited).toBe(0);
 		expect(Date.now() - started).toBeLessThan(10_000);
-		expect(sim.pool.sessions.size).toBe(0);
-		expect(haven.output()).toContain('Haven stopped');
+		expect(pair.sim.pool.sessions.size).toBe(0);
+		expect(pair.haven.output()).toContain('Haven stopped');
 	});
 });
