@@ -298,11 +298,16 @@ function aliveHosts(s: FailureState): number[] {
 	return hosts;
 }
 
-/** The distinct VM sizes of a configuration, ascending, and each VM's index among them. */
+/**
+ * The distinct VM sizes of a configuration, ascending, and each VM's index (rank) among them,
+ * with scratch space for `movableRanks` (the planner is single-threaded per worker).
+ */
 interface SizeTable {
 	sizes: Float64Array;
 	rank: Int32Array;
+	/** All zero between calls. */
 	mark: Uint8Array;
+	ranks: Int32Array;
 }
 
 const sizeTables = new WeakMap<PlanConfig, SizeTable>();
@@ -313,67 +318,72 @@ function sizeTable(config: PlanConfig): SizeTable {
 		const sizes = Float64Array.from(new Set(config.need)).sort();
 		const index = new Map(Array.from(sizes, (v, i) => [v, i]));
 		const rank = Int32Array.from(config.need, (v) => index.get(v) as number);
-		table = { sizes, rank, mark: new Uint8Array(sizes.length) };
+		table = { sizes, rank, mark: new Uint8Array(sizes.length), ranks: new Int32Array(sizes.length) };
 		sizeTables.set(config, table);
 	}
 	return table;
 }
 
-/** Distinct sizes of the VMs on these hosts (the only ones that can move), ascending; empty if none. */
-function movableSizes(config: PlanConfig, s: FailureState, hosts: Iterable<number>): number[] {
+/**
+ * Ranks of the distinct sizes of the VMs on these hosts (the only ones that can move),
+ * ascending. A view of the table's scratch: valid until the next call.
+ */
+function movableRanks(config: PlanConfig, s: FailureState, hosts: Iterable<number>): Int32Array {
 	const table = sizeTable(config);
-	const mark = table.mark;
-	mark.fill(0);
-	let any = false;
+	let count = 0;
 	for (const h of hosts)
 		for (const vm of s.members[h] ?? []) {
-			mark[table.rank[vm] as number] = 1;
-			any = true;
+			const r = table.rank[vm] as number;
+			if (!table.mark[r]) {
+				table.mark[r] = 1;
+				table.ranks[count++] = r;
+			}
 		}
-	const out: number[] = [];
-	if (!any) return out;
-	for (let i = 0; i < mark.length; i++) if (mark[i]) out.push(table.sizes[i] as number);
-	return out;
+	const sorted = table.ranks.subarray(0, count).sort();
+	for (const r of sorted) table.mark[r] = 0;
+	return sorted;
+}
+
+/** Distinct sizes of the VMs on these hosts, ascending; empty if none. */
+function movableSizes(config: PlanConfig, s: FailureState, hosts: Iterable<number>): number[] {
+	const table = sizeTable(config);
+	return Array.from(movableRanks(config, s, hosts), (r) => table.sizes[r] as number);
 }
 
 function boundFor(s: FailureState, vmSizes: number[], maxSizes?: number): Bound {
 	return new Bound(aliveHosts(s).map((h) => s.free[h] as number), vmSizes, maxSizes);
 }
 
-/**
- * Can d more failures of any live hosts, in any order, be shown harmless? `maxSizes` caps the
- * candidate sizes (tests lower it to exercise the merged-interval form).
- */
-export function provedSafe(config: PlanConfig, s: FailureState, d: number, maxSizes?: number): boolean {
+/** The root bound from state s: can d more failures of any live hosts, in any order, be shown harmless? */
+function rootProof(config: PlanConfig, s: FailureState, maxSizes?: number): (d: number) => boolean {
 	const hosts = aliveHosts(s);
 	const sizes = movableSizes(config, s, hosts);
-	if (sizes.length === 0 || (sizes[sizes.length - 1] as number) === 0) return true;
-	const load = s.load;
+	if (sizes.length === 0 || (sizes[sizes.length - 1] as number) === 0) return () => true;
 	const bound = boundFor(s, sizes, maxSizes);
-	return bound.holds(hosts.map((h) => s.free[h] as number), hosts.map((h) => load[h] as number), hostFacts(config, s, hosts, bound), d);
+	const frees = hosts.map((h) => s.free[h] as number);
+	const hostLoads = hosts.map((h) => s.load[h] as number);
+	const facts = hostFacts(config, s, hosts, bound);
+	return (d) => bound.holds(frees, hostLoads, facts, d);
+}
+
+/** `rootProof` for one d; `maxSizes` caps the candidate sizes (tests lower it to exercise the merged-interval form). */
+export function provedSafe(config: PlanConfig, s: FailureState, d: number, maxSizes?: number): boolean {
+	return rootProof(config, s, maxSizes)(d);
 }
 
 /** The most failures the bound proves harmless from state s (at most `cap`), with one bound for every depth. */
 function largestProvedDepth(config: PlanConfig, s: FailureState, cap = Infinity): number {
-	const hosts = aliveHosts(s);
-	const sizes = movableSizes(config, s, hosts);
-	if (sizes.length === 0 || (sizes[sizes.length - 1] as number) === 0) return Math.min(cap, s.aliveCount - 1);
-	const bound = boundFor(s, sizes);
-	const frees = hosts.map((h) => s.free[h] as number);
-	const hostLoads = hosts.map((h) => s.load[h] as number);
-	const facts = hostFacts(config, s, hosts, bound);
+	const proves = rootProof(config, s);
 	let d = 0;
-	while (d < cap && d + 1 < s.aliveCount && bound.holds(frees, hostLoads, facts, d + 1)) d++;
+	while (d < cap && d + 1 < s.aliveCount && proves(d + 1)) d++;
 	return d;
 }
 
 /** Scratch arrays for `setSlack`, per configuration (the planner is single-threaded per worker). */
 interface SlackScratch {
-	/** Per size rank: memory of one host's VMs of that size; then whether any host has one. */
+	/** Per size rank: memory of one host's VMs of that size (zero between hosts). */
 	bucket: Float64Array;
-	marked: Uint8Array;
-	ranks: Int32Array;
-	/** Per marked size (ascending): the (a′) margin before the last host's waiting VMs. */
+	/** Per movable size (ascending): the (a′) margin before the last host's waiting VMs. */
 	margin: Float64Array;
 	frees: Float64Array;
 }
@@ -396,24 +406,14 @@ function setSlack(config: PlanConfig, s: FailureState, remaining: number[], last
 	const t = table.sizes.length;
 	let scratch = slackScratch.get(config);
 	if (!scratch) {
-		scratch = { bucket: new Float64Array(t), marked: new Uint8Array(t), ranks: new Int32Array(t), margin: new Float64Array(t), frees: new Float64Array(s.alive.length) };
+		scratch = { bucket: new Float64Array(t), margin: new Float64Array(t), frees: new Float64Array(s.alive.length) };
 		slackScratch.set(config, scratch);
 	}
-	const { bucket, marked, ranks, margin, frees } = scratch;
+	const { bucket, margin, frees } = scratch;
 	if (lastSlack) lastSlack.fill(Infinity, 0, remaining.length);
-	// The sizes of the VMs on R, ascending.
-	let count = 0;
-	for (const h of remaining)
-		for (const vm of s.members[h] ?? []) {
-			const r = table.rank[vm] as number;
-			if (!marked[r]) {
-				marked[r] = 1;
-				ranks[count++] = r;
-			}
-		}
+	const sorted = movableRanks(config, s, remaining);
+	const count = sorted.length;
 	if (count === 0) return Infinity;
-	const sorted = ranks.subarray(0, count).sort();
-	for (let i = 0; i < count; i++) marked[sorted[i] as number] = 0;
 	let loadR = 0;
 	for (const h of remaining) loadR += s.load[h] as number;
 	// Per size: budget − (Σ_R load + Σ_R max(0, free − s)), with the live hosts' free memory
