@@ -127,38 +127,54 @@ export function cloneState(s: FailureState): FailureState {
 	return { free: Float64Array.from(s.free), alive: Uint8Array.from(s.alive), aliveCount: s.aliveCount, members: s.members.slice(), load: Float64Array.from(s.load) };
 }
 
+/** Working arrays a failure is applied to in place; `copied` marks member lists this copy owns. */
+export interface FailureWork {
+	free: Float64Array;
+	alive: Uint8Array;
+	members: number[][];
+	copied: Uint8Array;
+	load?: Float64Array;
+}
+
 /**
- * One host fails (binpack.ml `simulate_failure`): its VMs are packed onto the other live hosts.
- * Returns a new state, or the VMs left without room. `s` is not modified.
+ * One host fails (binpack.ml `simulate_failure`), in place: its VMs are packed onto the other
+ * live hosts, each receiving host's list copied before its first change. `onPlace` sees every
+ * placement once the host's free memory has been lowered. Returns the VMs left without room
+ * (the arrays are then part-way and should be dropped); on success the host is dead and empty.
  *
  * With `tracked`, only the hosts it marks get their VM lists and loads kept up to date (the
  * others' become stale): a search over the orders of a fixed set of failures only ever reads
  * the hosts still to fail, and copying every receiving host's list was most of its time.
  */
-export function failHost(config: PlanConfig, s: FailureState, dead: number, tracked?: Uint8Array): { ok: true; state: FailureState } | { ok: false; unplaced: number[] } {
-	const items = Int32Array.from(s.members[dead] ?? []).sort();
-	const free = Float64Array.from(s.free);
+export function applyFailure(config: PlanConfig, work: FailureWork, dead: number, tracked?: Uint8Array, onPlace?: (item: number, bin: number) => void): number[] {
+	const { free, alive, members, copied, load } = work;
+	const items = Int32Array.from(members[dead] ?? []).sort();
 	const bins: number[] = [];
-	for (let h = 0; h < s.alive.length; h++) if (s.alive[h] && h !== dead) bins.push(h);
-	const members = s.members.slice();
-	const load = Float64Array.from(s.load);
-	const copied = new Uint8Array(s.alive.length);
+	for (let h = 0; h < alive.length; h++) if (alive[h] && h !== dead) bins.push(h);
 	const missed = packBiggestFit(items, config.need, bins, free, (item, bin) => {
+		onPlace?.(item, bin);
 		if (tracked && !tracked[bin]) return;
-		load[bin] = (load[bin] as number) + (config.need[item] as number);
+		if (load) load[bin] = (load[bin] as number) + (config.need[item] as number);
 		if (!copied[bin]) {
 			copied[bin] = 1;
 			members[bin] = (members[bin] ?? []).slice();
 		}
 		members[bin]?.push(item);
 	});
-	if (missed.length > 0) return { ok: false, unplaced: missed };
+	if (missed.length > 0) return missed;
 	members[dead] = [];
-	load[dead] = 0;
-	const alive = Uint8Array.from(s.alive);
+	if (load) load[dead] = 0;
 	alive[dead] = 0;
 	free[dead] = 0;
-	return { ok: true, state: { free, alive, aliveCount: s.aliveCount - 1, members, load } };
+	return missed;
+}
+
+/** One host fails: a new state, or the VMs left without room. `s` is not modified. */
+export function failHost(config: PlanConfig, s: FailureState, dead: number, tracked?: Uint8Array): { ok: true; state: FailureState } | { ok: false; unplaced: number[] } {
+	const work = { free: Float64Array.from(s.free), alive: Uint8Array.from(s.alive), members: s.members.slice(), copied: new Uint8Array(s.alive.length), load: Float64Array.from(s.load) };
+	const missed = applyFailure(config, work, dead, tracked);
+	if (missed.length > 0) return { ok: false, unplaced: missed };
+	return { ok: true, state: { free: work.free, alive: work.alive, aliveCount: s.aliveCount - 1, members: work.members, load: work.load } };
 }
 
 /** Cheaper variant: does the failure of `dead` succeed? (no new state built) */

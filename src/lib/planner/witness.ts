@@ -1,6 +1,5 @@
-import { packBiggestFit } from './binpack';
 import { seededRandom } from '../seeded-random';
-import { failHost, failureSucceeds, type FailureState, type PlanConfig } from './config';
+import { applyFailure, failHost, failureSucceeds, type FailureState, type PlanConfig } from './config';
 
 /**
  * Adversaries: heuristics that look for a short failing sequence of host failures. What they
@@ -131,35 +130,12 @@ export function likelyOrders(config: PlanConfig, s0: FailureState, set: number[]
  * stranding a VM. `breaking` is the failing prefix when it stranded one.
  */
 export function replay(config: PlanConfig, s0: FailureState, order: readonly number[]): { slack: number; breaking: Breaking | null } {
-	const free = Float64Array.from(s0.free);
-	const alive = Uint8Array.from(s0.alive);
-	const members = s0.members.slice();
-	const copied = new Uint8Array(members.length);
+	const work = { free: Float64Array.from(s0.free), alive: Uint8Array.from(s0.alive), members: s0.members.slice(), copied: new Uint8Array(s0.alive.length) };
 	let slack = Infinity;
-	const bins: number[] = [];
+	const noteRoom = (_item: number, bin: number) => (slack = Math.min(slack, work.free[bin] as number));
 	for (let k = 0; k < order.length; k++) {
-		const dead = order[k] as number;
-		alive[dead] = 0;
-		bins.length = 0;
-		for (let h = 0; h < alive.length; h++) if (alive[h]) bins.push(h);
-		const items = Int32Array.from(members[dead] ?? []).sort();
-		const missed = packBiggestFit(
-			items,
-			config.need,
-			bins,
-			free,
-			(item, bin) => {
-				slack = Math.min(slack, free[bin] as number);
-				if (!copied[bin]) {
-					copied[bin] = 1;
-					members[bin] = (members[bin] ?? []).slice();
-				}
-				members[bin]?.push(item);
-			},
-			false
-		);
+		const missed = applyFailure(config, work, order[k] as number, undefined, noteRoom);
 		if (missed.length > 0) return { slack: -Infinity, breaking: { hosts: order.slice(0, k + 1), vms: missed } };
-		members[dead] = [];
 	}
 	return { slack, breaking: null };
 }
