@@ -31,7 +31,7 @@ function ntolOf(snapshot: Snapshot, model: PoolModel, atLeast?: number): number 
 	return exactFromOutcome(computeRestartPlan(snapshot, model), atLeast === undefined ? {} : { atLeast, localEvaluations: TRIAL_LOCAL_EVALUATIONS }).result.ntol;
 }
 
-function withPriorities(whatIf: WhatIf, changes: { vm: Ref; to: string }[]): WhatIf {
+function withPriorities(whatIf: WhatIf, changes: readonly { vm: Ref; to: string }[]): WhatIf {
 	const priorities = { ...(whatIf.priorities ?? {}) };
 	for (const c of changes) priorities[c.vm] = c.to;
 	return { ...whatIf, priorities };
@@ -47,16 +47,20 @@ function withPriorities(whatIf: WhatIf, changes: { vm: Ref; to: string }[]): Wha
  * single change has been tried and falls short (or one is found that does not).
  */
 function priorityFix(snapshot: Snapshot, target: number, whatIf: WhatIf, maxChanges: number): Fix | null {
-	let model = buildModel(snapshot, whatIf);
-	const changes: { vm: Ref; from: string; to: string }[] = [];
-	for (const vm of model.vms) if (vm.protected && !vm.agility.agile) changes.push({ vm: vm.ref, from: vm.rawPriority, to: 'best-effort' });
-	model = buildModel(snapshot, withPriorities(whatIf, changes));
+	type Change = { vm: Ref; from: string; to: string };
+	const modelWith = (changes: readonly Change[]) => buildModel(snapshot, withPriorities(whatIf, changes));
+	// Protected non-agile VMs must lose protection: any of them makes the tolerance 0.
+	const forced: Change[] = buildModel(snapshot, whatIf)
+		.vms.filter((vm) => vm.protected && !vm.agility.agile)
+		.map((vm) => ({ vm: vm.ref, from: vm.rawPriority, to: 'best-effort' }));
+	const chosen: Change[] = [];
+	let model = modelWith(forced);
 	let ntol = ntolOf(snapshot, model, target);
 	// A demoted VM keeps running and keeps its memory, so demotions often cannot help at all:
 	// after a few changes that raise nothing, the greedy walk gives up rather than spend a
 	// dozen analyses per change up to the limit.
 	let stalled = 0;
-	while (ntol < target && changes.length < maxChanges && stalled < STALLED_CHANGES) {
+	while (ntol < target && forced.length + chosen.length < maxChanges && stalled < STALLED_CHANGES) {
 		const outcome = computeRestartPlan(snapshot, model);
 		const { result } = exactFromOutcome(outcome);
 		const stranded = new Set((result.breaking?.vms ?? []).map((v) => outcome.config.vmRefs[v]));
@@ -67,47 +71,38 @@ function priorityFix(snapshot: Snapshot, target: number, whatIf: WhatIf, maxChan
 		for (const vm of candidates) {
 			if (seen.has(vm.ref)) continue;
 			seen.add(vm.ref);
-			const trial = ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, [...changes, { vm: vm.ref, to: 'best-effort' }])), target);
+			const trial = ntolOf(snapshot, modelWith([...forced, ...chosen, { vm: vm.ref, from: vm.rawPriority, to: 'best-effort' }]), target);
 			if (!best || trial > best.ntol || (trial === best.ntol && vm.need > best.need)) best = { vm: vm.ref, from: vm.rawPriority, ntol: trial, need: vm.need };
 		}
 		if (!best) return null;
-		changes.push({ vm: best.vm, from: best.from, to: 'best-effort' });
+		chosen.push({ vm: best.vm, from: best.from, to: 'best-effort' });
 		stalled = best.ntol > ntol ? 0 : stalled + 1;
 		ntol = best.ntol;
-		model = buildModel(snapshot, withPriorities(whatIf, changes));
+		model = modelWith([...forced, ...chosen]);
 	}
 	if (ntol < target) return null;
-	// Drop changes that turned out unnecessary (never the non-agile ones: they are required).
-	for (let i = changes.length - 1; i >= 0; i--) {
-		const change = changes[i];
-		if (!change || !buildModel(snapshot, whatIf).vmByRef.get(change.vm)?.agility.agile) continue;
-		const without = changes.filter((_, k) => k !== i);
-		const n = ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, without)), target);
-		if (n >= target) {
-			changes.splice(i, 1);
-			ntol = n;
-		}
+	// Drop chosen changes that turned out unnecessary (the forced ones are required).
+	for (let i = chosen.length - 1; i >= 0; i--) {
+		const without = chosen.filter((_, k) => k !== i);
+		if (ntolOf(snapshot, modelWith([...forced, ...without]), target) >= target) chosen.splice(i, 1);
 	}
-	const agile = (ref: Ref) => buildModel(snapshot, whatIf).vmByRef.get(ref)?.agility.agile ?? false;
-	const forced = changes.filter((c) => !agile(c.vm));
-	const chosen = changes.filter((c) => agile(c.vm));
 	// The trials stopped at the target; the fix reports the whole tolerance it reaches.
-	const done = (final: typeof changes, minimal: boolean): Fix => ({ kind: 'priorities', changes: final, ntol: ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, final))), minimal });
-	if (chosen.length <= 1) return done(changes, true);
+	const done = (final: Change[], minimal: boolean): Fix => ({ kind: 'priorities', changes: final, ntol: ntolOf(snapshot, modelWith(final)), minimal });
+	if (chosen.length <= 1) return done([...forced, ...chosen], true);
 	// Two changes are the fewest once no single one reaches the target. The tolerance need not
 	// be monotone in which VMs are protected (greedy packing has anomalies), so each protected
 	// VM is tried on its own; on pools with many protected VMs that is left undone.
 	if (chosen.length === 2) {
-		const singles = buildModel(snapshot, withPriorities(whatIf, forced)).vms.filter((vm) => vm.protected && vm.agility.agile);
+		const singles = modelWith(forced).vms.filter((vm) => vm.protected && vm.agility.agile);
 		if (singles.length <= MINIMALITY_PROOF_VMS) {
 			for (const vm of singles) {
 				const one = [...forced, { vm: vm.ref, from: vm.rawPriority, to: 'best-effort' }];
-				if (ntolOf(snapshot, buildModel(snapshot, withPriorities(whatIf, one)), target) >= target) return done(one, true);
+				if (ntolOf(snapshot, modelWith(one), target) >= target) return done(one, true);
 			}
-			return done(changes, true);
+			return done([...forced, ...chosen], true);
 		}
 	}
-	return done(changes, false);
+	return done([...forced, ...chosen], false);
 }
 
 /** Changes in a row that raise nothing before the priority search gives up. */
