@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { Ref, Snapshot } from '../xapi/records';
+import { BOOT_SECONDS } from './timeline-limits';
 import { failoverPlan } from './failover';
 import { buildModel } from './model';
 import type { WhatIf } from './types';
@@ -7,7 +8,7 @@ import type { WhatIf } from './types';
 /** What a caller may ask of the timeline, checked where requests cross into the planner. */
 export const TimelineOptionsSchema = v.strictObject({
 	detectionSeconds: v.optional(v.pipe(v.number(), v.integer('must be a whole number of seconds'), v.minValue(0), v.maxValue(86_400))),
-	bootSeconds: v.optional(v.pipe(v.number(), v.integer('must be a whole number of seconds'), v.minValue(1), v.maxValue(3_600))),
+	bootSeconds: v.optional(v.pipe(v.number(), v.integer('must be a whole number of seconds'), v.minValue(BOOT_SECONDS.min), v.maxValue(BOOT_SECONDS.max))),
 	retries: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(0), v.maxValue(20))),
 	retryIntervalSeconds: v.optional(v.pipe(v.number(), v.integer('must be a whole number of seconds'), v.minValue(0), v.maxValue(86_400)))
 });
@@ -60,7 +61,7 @@ export const MIN_RETRY_INTERVAL_SECONDS = 120;
 export function restartTimeline(snapshot: Snapshot, failedHosts: Ref[], whatIf: WhatIf = {}, opts: TimelineOptions = {}): Timeline {
 	const model = buildModel(snapshot, whatIf);
 	const plan = failoverPlan(snapshot, failedHosts, whatIf);
-	const boot = opts.bootSeconds ?? 30;
+	const boot = opts.bootSeconds ?? BOOT_SECONDS.assumed;
 	const retries = opts.retries ?? 3;
 	const interval = Math.max(MIN_RETRY_INTERVAL_SECONDS, opts.retryIntervalSeconds ?? MIN_RETRY_INTERVAL_SECONDS);
 	const detectedAt = opts.detectionSeconds ?? model.haTimeout;
